@@ -1,0 +1,387 @@
+package io.hupd.adapters.sim;
+
+import io.hupd.fs.Commands;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A root slot of the simulated device: an ext4 filesystem in a plain file, made and read with e2fsprogs so that
+ * nothing needs mounting (and so no root privileges or loop devices).
+ */
+public final class Ext4Image {
+    private static final long KIB = 1024;
+    private static final long MIB = 1024 * KIB;
+    /** From this size on the slot is treated like a real root partition: 4 KiB blocks, denser inodes. */
+    private static final long REAL_ROOT_SIZE = 64 * MIB;
+    private static final int MAX_LABEL_BYTES = 16;
+
+    /*
+     * e2fsprogs messages are translated through gettext; the parsing below only works on the C locale. The pager
+     * variables keep debugfs from ever handing its output to a pager.
+     */
+    private static final Map<String, String> TOOL_ENV = Map.of(
+            "LC_ALL", "C", "LANG", "C", "LANGUAGE", "C", "PAGER", "__none__", "DEBUGFS_PAGER", "__none__");
+
+    private static final Pattern STAT_TYPE = Pattern.compile("^Inode:\\s*\\d+\\s+Type:\\s*(\\S+)", Pattern.MULTILINE);
+    private static final Pattern STAT_SIZE = Pattern.compile("\\bSize:\\s*(\\d+)");
+    private static final String FAST_LINK = "Fast link dest: \"";
+
+    private static final Map<String, String> TOOL_PATHS = new ConcurrentHashMap<>();
+
+    private final Path file;
+
+    public Ext4Image(Path imageFile) {
+        this.file = imageFile.toAbsolutePath().normalize();
+    }
+
+    public Path file() {
+        return file;
+    }
+
+    /**
+     * Makes a fresh ext4 of exactly {@code sizeBytes} in the slot file, populated from {@code sourceTree}. On any
+     * failure the slot file is left zeroed, so a half-populated filesystem can never pass for a bootable root.
+     */
+    public void format(Path sourceTree, String label, long sizeBytes) throws IOException {
+        if (!Files.isDirectory(sourceTree)) {
+            throw new IOException("cannot format " + name() + ": source tree " + sourceTree + " is not a directory");
+        }
+        mkfs(sourceTree.toAbsolutePath().normalize(), label, sizeBytes);
+    }
+
+    public void formatEmpty(String label, long sizeBytes) throws IOException {
+        mkfs(null, label, sizeBytes);
+    }
+
+    private void mkfs(Path sourceTree, String label, long sizeBytes) throws IOException {
+        checkLabel(label);
+        if (sizeBytes <= 0 || sizeBytes % KIB != 0) {
+            throw new IllegalArgumentException("slot size must be a positive multiple of 1024 bytes: " + sizeBytes);
+        }
+        Path parent = file.getParent();
+        if (parent == null || !Files.isDirectory(parent)) {
+            throw new IOException("cannot format " + name() + ": folder " + parent + " does not exist");
+        }
+        // mke2fs never shrinks an existing file; cutting it first makes the slot file exactly the partition size.
+        wipe(sizeBytes);
+        List<String> cmd = new ArrayList<>(List.of(tool("mkfs.ext4"), "-q", "-F", "-L", label));
+        if (sizeBytes >= REAL_ROOT_SIZE) {
+            // mke2fs.conf would pick 1 KiB blocks below 512 MiB; a root filesystem full of small files wants
+            // 4 KiB blocks (as on the device) and more inodes than the default 1 per 16 KiB.
+            cmd.addAll(List.of("-b", "4096", "-i", "8192"));
+        }
+        // Zeroing inode tables and journal now (a few ms, some MiB of allocation) means the new OS's first boot
+        // does no background initialisation while its health is being judged.
+        cmd.addAll(List.of("-E", "lazy_itable_init=0,lazy_journal_init=0"));
+        if (sourceTree != null) {
+            cmd.addAll(List.of("-d", sourceTree.toString()));
+        }
+        cmd.add(relativeName());
+        cmd.add((sizeBytes / KIB) + "k");
+
+        Commands.Result r;
+        try {
+            r = Commands.run(cmd, mkfsTimeout(sizeBytes), parent, TOOL_ENV, null);
+        } catch (IOException e) {
+            wipeQuietly(sizeBytes);
+            throw new IOException("cannot format " + name() + ": " + oneLine(e.getMessage()), e);
+        }
+        if (!r.ok()) {
+            wipeQuietly(sizeBytes);
+            String err = r.stderr();
+            if (err.contains("Could not allocate block") || err.contains("No space left on device")) {
+                throw new IOException("root filesystem does not fit in " + name() + " (" + human(sizeBytes) + ")");
+            }
+            if (err.contains("Could not allocate inode")) {
+                throw new IOException("root filesystem does not fit in " + name() + " (" + human(sizeBytes)
+                        + "): too many files for its inodes");
+            }
+            throw new IOException("cannot format " + name() + " (" + human(sizeBytes) + "): " + mkfsError(r));
+        }
+    }
+
+    /** True only when e2fsck, forced and read-only, finds nothing to fix. */
+    public boolean isCleanExt4() throws IOException {
+        if (!Files.isRegularFile(file)) {
+            return false;
+        }
+        Commands.Result r = Commands.run(List.of(tool("e2fsck"), "-fn", relativeName()),
+                fsckTimeout(), file.getParent(), TOOL_ENV, null);
+        return r.exitCode() == 0;
+    }
+
+    /** A regular file's content; empty for a missing path or anything that is not a regular file. */
+    public Optional<byte[]> readFile(String path, long maxBytes) throws IOException {
+        String p = imagePath(path);
+        Optional<Entry> e = stat(p);
+        if (e.isEmpty() || e.get().type() != Type.FILE) {
+            return Optional.empty();
+        }
+        long size = e.get().size();
+        if (size > maxBytes) {
+            throw new IOException(p + " in " + name() + " is " + size + " bytes, more than the " + maxBytes
+                    + " allowed");
+        }
+        if (size == 0) {
+            return Optional.of(new byte[0]);
+        }
+        Commands.Result r = debugfs("cat " + quote(p), readTimeout(size));
+        byte[] out = r.stdout();
+        if (out.length != size) {
+            throw new IOException("cannot read " + p + " from " + name() + ": got " + out.length + " of " + size
+                    + " bytes" + errorSuffix(r));
+        }
+        return Optional.of(out);
+    }
+
+    public enum Type { FILE, DIRECTORY, SYMLINK, OTHER }
+
+    public record Entry(Type type, long size, String symlinkTarget /* null unless SYMLINK */) {}
+
+    /** What the path itself is (a final symlink is not followed); empty when it does not resolve. */
+    public Optional<Entry> stat(String path) throws IOException {
+        String p = imagePath(path);
+        Commands.Result r = debugfs("stat " + quote(p), Duration.ofSeconds(30));
+        // Latin-1 keeps one char per byte, so sizes from the inode can index the text exactly.
+        String out = new String(r.stdout(), StandardCharsets.ISO_8859_1);
+        Matcher tm = STAT_TYPE.matcher(out);
+        if (!tm.find()) {
+            if (isMissing(r.stderr())) {
+                return Optional.empty();
+            }
+            throw new IOException("cannot read " + p + " from " + name() + ": " + debugfsError(r));
+        }
+        Matcher sm = STAT_SIZE.matcher(out);
+        if (!sm.find(tm.end())) {
+            throw new IOException("cannot read " + p + " from " + name() + ": debugfs printed no size");
+        }
+        long size = Long.parseLong(sm.group(1));
+        Type type = switch (tm.group(1)) {
+            case "regular" -> Type.FILE;
+            case "directory" -> Type.DIRECTORY;
+            case "symlink" -> Type.SYMLINK;
+            default -> Type.OTHER;
+        };
+        if (type != Type.SYMLINK) {
+            return Optional.of(new Entry(type, size, null));
+        }
+        return Optional.of(new Entry(type, size, linkTarget(p, out, size)));
+    }
+
+    public String label() throws IOException {
+        Commands.Result r = Commands.run(List.of(tool("e2label"), relativeName()), Duration.ofSeconds(30),
+                file.getParent(), TOOL_ENV, null);
+        if (!r.ok()) {
+            throw new IOException("cannot read the label of " + name() + ": " + toolError(r, "e2label"));
+        }
+        return r.out().strip();
+    }
+
+    /*
+     * Short targets live in the inode and only stat shows them; longer ones sit in a data block, which cat prints
+     * as it would a file's content.
+     */
+    private String linkTarget(String p, String statOut, long size) throws IOException {
+        int at = statOut.indexOf(FAST_LINK);
+        byte[] target;
+        if (at >= 0) {
+            int from = at + FAST_LINK.length();
+            if (from + size > statOut.length()) {
+                throw new IOException("cannot read the link " + p + " in " + name() + ": truncated stat output");
+            }
+            target = statOut.substring(from, (int) (from + size)).getBytes(StandardCharsets.ISO_8859_1);
+        } else {
+            if (size > 4096) {
+                throw new IOException("the link " + p + " in " + name() + " is " + size + " bytes long");
+            }
+            Commands.Result r = debugfs("cat " + quote(p), Duration.ofSeconds(30));
+            if (r.stdout().length != size) {
+                throw new IOException("cannot read the link " + p + " in " + name() + errorSuffix(r));
+            }
+            target = r.stdout();
+        }
+        return new String(target, StandardCharsets.UTF_8);
+    }
+
+    private Commands.Result debugfs(String request, Duration timeout) throws IOException {
+        if (!Files.isRegularFile(file)) {
+            throw new IOException(name() + " does not exist");
+        }
+        return Commands.run(List.of(tool("debugfs"), "-R", request, relativeName()), timeout, file.getParent(),
+                TOOL_ENV, null);
+    }
+
+    private static boolean isMissing(String stderr) {
+        return stderr.contains("File not found by ext2_lookup")
+                || stderr.contains("Ext2 inode is not a directory")
+                || stderr.contains("Too many symbolic links");
+    }
+
+    /** debugfs exits 0 even when it could not open the image, so errors are only visible on stderr. */
+    private static String debugfsError(Commands.Result r) {
+        return toolError(r, "debugfs");
+    }
+
+    private static String errorSuffix(Commands.Result r) {
+        String e = firstRealLine(r.stderr(), "debugfs");
+        return e == null ? "" : ": " + e;
+    }
+
+    private static String toolError(Commands.Result r, String tool) {
+        String e = firstRealLine(r.stderr(), tool);
+        return e != null ? e : "exit code " + r.exitCode();
+    }
+
+    /** The first stderr line that is not the tool's version banner, with the tool's own prefix taken off. */
+    private static String firstRealLine(String stderr, String tool) {
+        for (String line : stderr.split("\n")) {
+            String l = line.strip();
+            if (l.isEmpty() || l.matches("\\S+ \\d+\\.\\d+(\\.\\d+)* \\(.*\\)")) {
+                continue;
+            }
+            if (l.startsWith(tool + ": ")) {
+                l = l.substring(tool.length() + 2);
+            }
+            return l;
+        }
+        return null;
+    }
+
+    /** mkfs prints its own summary last ("mkfs.ext4: ... while populating"); the lines before are details. */
+    private static String mkfsError(Commands.Result r) {
+        String last = null;
+        for (String line : r.stderr().split("\n")) {
+            if (line.startsWith("mkfs.ext4: ")) {
+                last = line.substring("mkfs.ext4: ".length()).strip();
+            }
+        }
+        return last != null ? last : toolError(r, "mkfs.ext4");
+    }
+
+    private void wipe(long sizeBytes) throws IOException {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+            ch.truncate(0);
+            // Sparse: a zeroed slot costs no disk space, and it is not an ext4 filesystem.
+            if (sizeBytes > 0) {
+                ch.position(sizeBytes - 1);
+                ch.write(java.nio.ByteBuffer.wrap(new byte[1]));
+            }
+        } catch (IOException e) {
+            throw new IOException("cannot format " + name() + ": " + oneLine(e.getMessage()), e);
+        }
+    }
+
+    private void wipeQuietly(long sizeBytes) {
+        try {
+            wipe(sizeBytes);
+        } catch (IOException ignored) {
+            // the format already failed; that error is the one to report
+        }
+    }
+
+    private static void checkLabel(String label) {
+        if (label == null || label.getBytes(StandardCharsets.UTF_8).length > MAX_LABEL_BYTES
+                || label.chars().anyMatch(c -> c < 0x20)) {
+            throw new IllegalArgumentException("ext4 label must be at most 16 bytes without control characters: "
+                    + label);
+        }
+    }
+
+    /**
+     * debugfs splits its request line itself; double quotes keep spaces in one argument and there is no other
+     * escape. A quote or line break could end the argument or the request, so those are refused.
+     */
+    static String imagePath(String path) {
+        if (path == null || path.indexOf('"') >= 0 || path.indexOf('\n') >= 0 || path.indexOf('\r') >= 0
+                || path.indexOf('\0') >= 0) {
+            throw new IllegalArgumentException("path not allowed in an image: " + path);
+        }
+        // Always absolute: debugfs would read "<12>" as an inode number and a bare name relative to its cwd.
+        return path.startsWith("/") ? path : "/" + path;
+    }
+
+    private static String quote(String imagePath) {
+        return "\"" + imagePath + "\"";
+    }
+
+    /*
+     * The tools read "name?options" as io options and "-x" as a flag, so they are run from the image's folder on
+     * "./name": only the file name itself must be plain.
+     */
+    private String relativeName() {
+        String n = name();
+        if (n.indexOf('?') >= 0) {
+            throw new IllegalArgumentException("image file name must not contain '?': " + n);
+        }
+        return "./" + n;
+    }
+
+    private String name() {
+        return file.getFileName().toString();
+    }
+
+    /** e2fsprogs live in /usr/sbin, which is not on every user's PATH. */
+    private static String tool(String name) {
+        return TOOL_PATHS.computeIfAbsent(name, n -> {
+            List<String> dirs = new ArrayList<>();
+            String path = System.getenv("PATH");
+            if (path != null) {
+                dirs.addAll(List.of(path.split(java.io.File.pathSeparator)));
+            }
+            dirs.addAll(List.of("/usr/sbin", "/sbin", "/usr/bin", "/bin"));
+            for (String d : dirs) {
+                if (d.isEmpty()) {
+                    continue;
+                }
+                Path candidate = Path.of(d, n);
+                if (Files.isExecutable(candidate)) {
+                    return candidate.toString();
+                }
+            }
+            return n;
+        });
+    }
+
+    private static Duration mkfsTimeout(long sizeBytes) {
+        // Generous for SD cards (about 2 MiB/s worst case); the time limit is there to catch a hang, not to pace.
+        return Duration.ofSeconds(60 + sizeBytes / (2 * MIB));
+    }
+
+    private static Duration fsckTimeout() {
+        return Duration.ofSeconds(120);
+    }
+
+    private static Duration readTimeout(long bytes) {
+        return Duration.ofSeconds(30 + bytes / MIB);
+    }
+
+    static String human(long bytes) {
+        if (bytes % MIB == 0) {
+            return bytes / MIB + " MiB";
+        }
+        if (bytes % KIB == 0) {
+            return bytes / KIB + " KiB";
+        }
+        return bytes + " bytes";
+    }
+
+    private static String oneLine(String s) {
+        if (s == null) {
+            return "unknown error";
+        }
+        int nl = s.indexOf('\n');
+        return (nl < 0 ? s : s.substring(0, nl)).strip();
+    }
+}
