@@ -309,7 +309,8 @@ public final class Ext4Image {
             throw new IllegalArgumentException("path not allowed in an image: " + path);
         }
         // Always absolute: debugfs would read "<12>" as an inode number and a bare name relative to its cwd.
-        return path.startsWith("/") ? path : "/" + path;
+        // Its lookup also fails on an empty component, where the kernel reads "a//b" as "a/b".
+        return ("/" + path).replaceAll("/{2,}", "/");
     }
 
     private static String quote(String imagePath) {

@@ -3,7 +3,6 @@ package io.hupd.adapters.sim;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -64,6 +63,7 @@ class Ext4ImageTest {
         assertArrayEquals(binary, img.readFile("/usr/bin/blob", MIB).orElseThrow());
         assertEquals(0, img.readFile("/empty", 10).orElseThrow().length);
         assertEquals("VERSION_ID=2.115.3\n", text(img.readFile("etc/os-release", 4096)), "relative = from root");
+        assertEquals("VERSION_ID=2.115.3\n", text(img.readFile("//etc//os-release", 4096)));
     }
 
     @Test
