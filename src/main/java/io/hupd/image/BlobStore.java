@@ -1,0 +1,147 @@
+package io.hupd.image;
+
+import io.hupd.fs.AtomicFiles;
+import io.hupd.ports.ImageSourceException;
+import io.hupd.ports.Progress;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.security.MessageDigest;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * Content-addressed blob cache, laid out like an OCI layout's {@code blobs/} ({@code DIR/blobs/sha256/<hex>}).
+ * A blob is only ever renamed into place after its size and digest matched, so a crash mid-download leaves a
+ * temp file, never a wrong blob under a digest name.
+ */
+public final class BlobStore {
+    private static final int BUFFER = 128 * 1024;
+    private final Path dir;
+
+    public BlobStore(Path dir) {
+        this.dir = dir;
+    }
+
+    public Path dir() {
+        return dir;
+    }
+
+    /** @throws IllegalArgumentException when {@code digest} is not {@code sha256:<64 hex>} */
+    public Path path(String digest) {
+        Digests.requireSha256(digest);
+        return shaDir().resolve(digest.substring(Digests.PREFIX.length()));
+    }
+
+    private Path shaDir() {
+        return dir.resolve("blobs").resolve("sha256");
+    }
+
+    /** Present with the declared size; the content is re-hashed only by {@link #verify}. */
+    public boolean has(Descriptor d) {
+        try {
+            BasicFileAttributes a = Files.readAttributes(path(d.digest()), BasicFileAttributes.class,
+                    LinkOption.NOFOLLOW_LINKS);
+            return a.isRegularFile() && a.size() == d.size();
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /**
+     * Streams {@code in} into the store while hashing it, reading at most one byte more than {@code d.size()}
+     * (so an endless stream is cut off at once). Calls only {@link Progress#advance}; the caller starts and
+     * finishes the task.
+     *
+     * @return the bytes written
+     * @throws ImageSourceException when the content is longer or shorter than declared or its digest differs;
+     *     nothing is left in the store then
+     */
+    public long put(Descriptor d, InputStream in, Progress progress) throws IOException {
+        Path target = path(d.digest());
+        Files.createDirectories(target.getParent());
+        Path tmp = target.resolveSibling(".tmp-" + d.hex() + "-"
+                + Long.toHexString(ThreadLocalRandom.current().nextLong()));
+        MessageDigest md = Digests.newSha256();
+        long written = 0;
+        try {
+            try (OutputStream out = Files.newOutputStream(tmp, StandardOpenOption.CREATE_NEW,
+                    StandardOpenOption.WRITE)) {
+                byte[] buf = new byte[BUFFER];
+                while (true) {
+                    long room = d.size() - written;
+                    int n = in.read(buf, 0, room >= buf.length ? buf.length : (int) room + 1);
+                    if (n < 0) {
+                        break;
+                    }
+                    written += n;
+                    if (written > d.size()) {
+                        throw new ImageSourceException("blob " + d.digest() + " is larger than its declared size "
+                                + d.size() + " bytes");
+                    }
+                    md.update(buf, 0, n);
+                    out.write(buf, 0, n);
+                    progress.advance(n);
+                }
+            }
+            if (written < d.size()) {
+                throw new ImageSourceException("blob " + d.digest() + " is truncated: got " + written + " of "
+                        + d.size() + " bytes");
+            }
+            String actual = Digests.toDigest(md);
+            if (!actual.equals(d.digest())) {
+                throw new ImageSourceException("blob digest mismatch: expected " + d.digest() + ", got " + actual);
+            }
+            AtomicFiles.forceFile(tmp);
+            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            AtomicFiles.forceDirectory(target.getParent());
+            return written;
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+
+    /**
+     * Re-hashes a stored blob.
+     *
+     * @throws ImageSourceException when it is missing, has the wrong size or digest (a wrong blob is deleted)
+     */
+    public void verify(Descriptor d) throws IOException {
+        Path p = path(d.digest());
+        MessageDigest md = Digests.newSha256();
+        long size = 0;
+        try (InputStream in = Files.newInputStream(p, LinkOption.NOFOLLOW_LINKS)) {
+            byte[] buf = new byte[BUFFER];
+            int n;
+            while ((n = in.read(buf)) >= 0) {
+                md.update(buf, 0, n);
+                size += n;
+                if (size > d.size()) {
+                    break;
+                }
+            }
+        } catch (NoSuchFileException e) {
+            throw new ImageSourceException("blob " + d.digest() + " is missing from the store " + dir);
+        }
+        String problem = null;
+        if (size != d.size()) {
+            problem = "blob " + d.digest() + " in the store has " + (size > d.size() ? "more than " : "")
+                    + size + " bytes, expected " + d.size();
+        } else {
+            String actual = Digests.toDigest(md);
+            if (!actual.equals(d.digest())) {
+                problem = "blob " + d.digest() + " in the store is corrupt: its content hashes to " + actual;
+            }
+        }
+        if (problem != null) {
+            Files.deleteIfExists(p);
+            throw new ImageSourceException(problem + " (deleted)");
+        }
+    }
+}

@@ -1,0 +1,283 @@
+package io.hupd.image;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.hupd.ports.ImageSource;
+import io.hupd.ports.ImageSourceException;
+import io.hupd.ports.Progress;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * An image in an OCI image layout on disk ({@code oci:PATH[:TAG]}). The layout is as untrusted as a registry:
+ * every document and blob is checked against its descriptor's digest and size.
+ */
+public final class OciLayoutSource implements ImageSource {
+    static final String REF_NAME = "org.opencontainers.image.ref.name";
+    private final ImageReference ref;
+    private final String preferredArchitecture;
+
+    public OciLayoutSource(ImageReference ref) {
+        this(ref, null);
+    }
+
+    /**
+     * @param preferredArchitecture when the tag names an image index with several linux images, the one for
+     *     this architecture is taken; null means such an index is refused as ambiguous
+     */
+    public OciLayoutSource(ImageReference ref, String preferredArchitecture) {
+        this.ref = Objects.requireNonNull(ref, "ref");
+        if (!ref.isOciLayout()) {
+            throw new IllegalArgumentException("not an oci: reference: " + ref);
+        }
+        this.preferredArchitecture = preferredArchitecture;
+    }
+
+    @Override
+    public String reference() {
+        return ref.toString();
+    }
+
+    private Path layout() {
+        return ref.layoutPath();
+    }
+
+    @Override
+    public ResolvedImage resolve() throws IOException {
+        Path indexFile = layout().resolve("index.json");
+        if (!Files.isDirectory(layout())) {
+            throw new ImageSourceException(ref + ": the OCI layout folder " + layout() + " does not exist");
+        }
+        byte[] indexBytes = readCapped(indexFile, "index.json");
+        String indexWhat = ref + ": " + indexFile;
+        JsonNode index = OciJson.parseObject(indexBytes, indexWhat);
+        Descriptor entry = findTag(index, indexWhat);
+
+        Descriptor manifestDescriptor = entry;
+        if (MediaTypes.INDEXES.contains(entry.mediaType())) {
+            manifestDescriptor = pickFromNestedIndex(entry);
+        } else if (!MediaTypes.MANIFESTS.contains(entry.mediaType())) {
+            throw new ImageSourceException(ref + ": tag '" + ref.tag() + "' points to unsupported media type '"
+                    + entry.mediaType() + "'");
+        }
+        String manifestWhat = ref + ": manifest " + manifestDescriptor.digest();
+        JsonNode manifest = OciJson.parseObject(readBlob(manifestDescriptor, "manifest"), manifestWhat);
+        checkSchemaVersion(manifest, manifestWhat);
+        String declaredType = OciJson.optionalString(manifest, "mediaType", manifestWhat);
+        if (declaredType != null && !declaredType.equals(manifestDescriptor.mediaType())) {
+            throw new ImageSourceException(manifestWhat + " says its media type is '" + Text.quote(declaredType)
+                    + "' but the index says '" + manifestDescriptor.mediaType() + "'");
+        }
+        Descriptor config = OciJson.descriptor(manifest.get("config"), manifestWhat + " config");
+        if (!MediaTypes.CONFIGS.contains(config.mediaType())) {
+            throw new ImageSourceException(manifestWhat + ": config has unsupported media type '"
+                    + config.mediaType() + "'");
+        }
+        JsonNode layerArray = OciJson.requireArray(manifest, "layers", manifestWhat);
+        if (layerArray.isEmpty()) {
+            throw new ImageSourceException(manifestWhat + " has no layers");
+        }
+        List<Descriptor> layers = new ArrayList<>();
+        for (int i = 0; i < layerArray.size(); i++) {
+            Descriptor layer = OciJson.descriptor(layerArray.get(i), manifestWhat + " layer " + (i + 1));
+            String why = MediaTypes.whyLayerUnsupported(layer.mediaType());
+            if (why != null) {
+                throw new ImageSourceException(manifestWhat + " layer " + (i + 1) + ": " + why);
+            }
+            layers.add(layer);
+        }
+
+        String configWhat = ref + ": config " + config.digest();
+        JsonNode configJson = OciJson.parseObject(readBlob(config, "config"), configWhat);
+        String architecture = OciJson.requireString(configJson, "architecture", configWhat);
+        String os = OciJson.requireString(configJson, "os", configWhat);
+        JsonNode inner = OciJson.optionalObject(configJson, "config", configWhat);
+        Map<String, String> labels = inner == null ? Map.of() : OciJson.stringMap(inner, "Labels", configWhat + " config");
+        JsonNode rootfs = OciJson.optionalObject(configJson, "rootfs", configWhat);
+        if (rootfs != null) {
+            JsonNode diffIds = OciJson.requireArray(rootfs, "diff_ids", configWhat + " rootfs");
+            if (diffIds.size() != layers.size()) {
+                throw new ImageSourceException(configWhat + " lists " + diffIds.size()
+                        + " diff_ids but the manifest has " + layers.size() + " layers");
+            }
+        }
+        return new ResolvedImage(ref.toString(), manifestDescriptor.digest(), config, layers, architecture, os,
+                labels);
+    }
+
+    private Descriptor findTag(JsonNode index, String what) throws ImageSourceException {
+        checkSchemaVersion(index, what);
+        JsonNode manifests = OciJson.requireArray(index, "manifests", what);
+        List<Descriptor> matches = new ArrayList<>();
+        List<String> tags = new ArrayList<>();
+        for (int i = 0; i < manifests.size(); i++) {
+            JsonNode m = manifests.get(i);
+            String entryWhat = what + " manifests[" + i + "]";
+            if (!m.isObject()) {
+                throw new ImageSourceException(entryWhat + " is not a JSON object");
+            }
+            Map<String, String> annotations = OciJson.stringMap(m, "annotations", entryWhat);
+            String name = annotations.get(REF_NAME);
+            if (name == null) {
+                continue;
+            }
+            tags.add(name);
+            if (name.equals(ref.tag())) {
+                matches.add(OciJson.descriptor(m, entryWhat));
+            }
+        }
+        if (matches.isEmpty()) {
+            throw new ImageSourceException(ref + ": tag '" + ref.tag() + "' not found in " + layout()
+                    + (tags.isEmpty() ? " (it has no tags)" : " (tags: " + Text.quote(String.join(", ", tags)) + ")"));
+        }
+        if (matches.size() > 1) {
+            throw new ImageSourceException(ref + ": tag '" + ref.tag() + "' names " + matches.size()
+                    + " different manifests in index.json; refusing to guess");
+        }
+        return matches.get(0);
+    }
+
+    private Descriptor pickFromNestedIndex(Descriptor indexDescriptor) throws IOException {
+        String what = ref + ": image index " + indexDescriptor.digest();
+        JsonNode nested = OciJson.parseObject(readBlob(indexDescriptor, "image index"), what);
+        checkSchemaVersion(nested, what);
+        JsonNode manifests = OciJson.requireArray(nested, "manifests", what);
+        List<Descriptor> candidates = new ArrayList<>();
+        List<String> platforms = new ArrayList<>();
+        for (int i = 0; i < manifests.size(); i++) {
+            String entryWhat = what + " manifests[" + i + "]";
+            Descriptor d = OciJson.descriptor(manifests.get(i), entryWhat);
+            if (!MediaTypes.MANIFESTS.contains(d.mediaType())) {
+                continue;
+            }
+            JsonNode platform = OciJson.optionalObject(manifests.get(i), "platform", entryWhat);
+            String os = platform == null ? null : OciJson.optionalString(platform, "os", entryWhat + " platform");
+            String arch = platform == null ? null
+                    : OciJson.optionalString(platform, "architecture", entryWhat + " platform");
+            // attestation manifests (platform unknown/unknown) and other OSes are never a host OS
+            if (os != null && !os.equals("linux")) {
+                continue;
+            }
+            if (preferredArchitecture != null && arch != null && !arch.equals(preferredArchitecture)) {
+                continue;
+            }
+            candidates.add(d);
+            platforms.add((os == null ? "?" : os) + "/" + (arch == null ? "?" : Text.quote(arch)));
+        }
+        if (candidates.isEmpty()) {
+            throw new ImageSourceException(what + " has no linux image"
+                    + (preferredArchitecture == null ? "" : " for " + preferredArchitecture));
+        }
+        if (candidates.size() > 1) {
+            throw new ImageSourceException(what + " has " + candidates.size() + " candidate images ("
+                    + String.join(", ", platforms) + "); tag a single image instead");
+        }
+        return candidates.get(0);
+    }
+
+    private static void checkSchemaVersion(JsonNode doc, String what) throws ImageSourceException {
+        JsonNode v = doc.get("schemaVersion");
+        if (v == null || !v.isIntegralNumber() || v.intValue() != 2) {
+            throw new ImageSourceException(what + ": schemaVersion is not 2");
+        }
+    }
+
+    private byte[] readCapped(Path file, String name) throws IOException {
+        try (InputStream in = Files.newInputStream(file)) {
+            byte[] content = in.readNBytes(OciJson.MAX_DOCUMENT_BYTES + 1);
+            if (content.length > OciJson.MAX_DOCUMENT_BYTES) {
+                throw new ImageSourceException(ref + ": " + file + " is larger than " + OciJson.MAX_DOCUMENT_BYTES
+                        + " bytes");
+            }
+            return content;
+        } catch (NoSuchFileException e) {
+            throw new ImageSourceException(ref + ": " + layout() + " is not an OCI image layout (no " + name + ")");
+        }
+    }
+
+    /** Reads a small JSON blob, refusing it when its size or digest differs from the descriptor. */
+    private byte[] readBlob(Descriptor d, String kind) throws IOException {
+        if (d.size() > OciJson.MAX_DOCUMENT_BYTES) {
+            throw new ImageSourceException(ref + ": " + kind + " " + d.digest() + " declares " + d.size()
+                    + " bytes, more than the " + OciJson.MAX_DOCUMENT_BYTES + " allowed");
+        }
+        Path p = blobPath(d);
+        byte[] content;
+        try (InputStream in = Files.newInputStream(p)) {
+            content = in.readNBytes((int) d.size() + 1);
+        } catch (NoSuchFileException e) {
+            throw new ImageSourceException(ref + ": " + kind + " blob " + d.digest() + " is missing from the layout");
+        }
+        if (content.length != d.size()) {
+            throw new ImageSourceException(ref + ": " + kind + " blob " + d.digest() + " has "
+                    + (content.length > d.size() ? "more than " + d.size() : content.length)
+                    + " bytes, the descriptor says " + d.size());
+        }
+        String actual = Digests.of(content);
+        if (!actual.equals(d.digest())) {
+            throw new ImageSourceException(ref + ": " + kind + " blob digest mismatch: expected " + d.digest()
+                    + ", got " + actual);
+        }
+        return content;
+    }
+
+    private Path blobPath(Descriptor d) {
+        return layout().resolve("blobs").resolve("sha256").resolve(d.hex());
+    }
+
+    @Override
+    public long fetch(ResolvedImage image, BlobStore store, Progress progress) throws IOException {
+        List<Descriptor> missing = new ArrayList<>();
+        for (Descriptor d : image.blobs()) {
+            if (store.has(d)) {
+                try {
+                    store.verify(d);
+                    continue;
+                } catch (ImageSourceException e) {
+                    // verify() deleted the bad copy; fetch it again from the layout
+                }
+            }
+            missing.add(d);
+        }
+        long total = 0;
+        for (Descriptor d : missing) {
+            total += d.size();
+        }
+        if (missing.isEmpty()) {
+            return 0;
+        }
+        progress.start("copy " + ref, total);
+        long copied = 0;
+        try {
+            for (Descriptor d : missing) {
+                Path p = blobPath(d);
+                BasicFileAttributes a;
+                try {
+                    a = Files.readAttributes(p, BasicFileAttributes.class);
+                } catch (NoSuchFileException e) {
+                    throw new ImageSourceException(ref + ": blob " + d.digest() + " is missing from the layout");
+                }
+                if (!a.isRegularFile() || a.size() != d.size()) {
+                    throw new ImageSourceException(ref + ": blob " + d.digest() + " in the layout has "
+                            + a.size() + " bytes, the descriptor says " + d.size());
+                }
+                try (InputStream in = Files.newInputStream(p, LinkOption.NOFOLLOW_LINKS)) {
+                    copied += store.put(d, in, progress);
+                } catch (ImageSourceException e) {
+                    throw new ImageSourceException(ref + ": " + e.getMessage(), e);
+                }
+            }
+        } finally {
+            progress.finish();
+        }
+        return copied;
+    }
+}

@@ -1,0 +1,38 @@
+package io.hupd.image;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * An image pinned to one manifest digest: from here on only these descriptors are fetched, whatever a tag
+ * points to later.
+ */
+public record ResolvedImage(String reference, String manifestDigest, Descriptor config, List<Descriptor> layers,
+        String architecture, String os, Map<String, String> labels) {
+    public ResolvedImage {
+        Objects.requireNonNull(reference, "reference");
+        Digests.requireSha256(manifestDigest);
+        Objects.requireNonNull(config, "config");
+        layers = List.copyOf(layers);
+        Objects.requireNonNull(architecture, "architecture");
+        Objects.requireNonNull(os, "os");
+        labels = Map.copyOf(labels);
+    }
+
+    /** The blobs that make up the image: config first, then the layers in order. */
+    public List<Descriptor> blobs() {
+        var all = new java.util.ArrayList<Descriptor>(layers.size() + 1);
+        all.add(config);
+        all.addAll(layers);
+        return List.copyOf(all);
+    }
+
+    public long totalBytes() {
+        long sum = config.size();
+        for (Descriptor d : layers) {
+            sum += d.size();
+        }
+        return sum;
+    }
+}
