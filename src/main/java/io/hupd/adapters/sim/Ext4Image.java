@@ -215,6 +215,42 @@ public final class Ext4Image {
         return new String(target, StandardCharsets.UTF_8);
     }
 
+    /**
+     * Copies a folder of the image, recursively, into {@code destination} (which must exist and be empty): the
+     * folder's contents land directly in it. Returns false when the path is not a folder in the image.
+     */
+    public boolean copyOut(String folder, Path destination) throws IOException {
+        Optional<Entry> e = stat(folder);
+        if (e.isEmpty() || e.get().type() != Type.DIRECTORY) {
+            return false;
+        }
+        Path scratch = Files.createTempDirectory(destination.toAbsolutePath().getParent(), ".rdump");
+        try {
+            if (scratch.toString().contains("\"") || scratch.toString().contains("\n")) {
+                throw new IOException("cannot copy out of " + name() + " into " + scratch);
+            }
+            Commands.Result r = debugfs("rdump " + quote(folder) + " \"" + scratch.toAbsolutePath() + "\"",
+                    Duration.ofSeconds(300));
+            String err = firstRealLine(r.stderr(), "debugfs");
+            Path dumped;
+            try (var list = Files.list(scratch)) {
+                dumped = list.findFirst().orElse(null);
+            }
+            if (!r.ok() || dumped == null) {
+                throw new IOException("cannot copy " + folder + " out of " + name() + ": "
+                        + (err == null ? "debugfs wrote nothing" : err));
+            }
+            try (var list = Files.list(dumped)) {
+                for (Path child : (Iterable<Path>) list::iterator) {
+                    Files.move(child, destination.resolve(child.getFileName().toString()));
+                }
+            }
+            return true;
+        } finally {
+            io.hupd.fs.Trees.deleteRecursively(scratch);
+        }
+    }
+
     private Commands.Result debugfs(String request, Duration timeout) throws IOException {
         if (!Files.isRegularFile(file)) {
             throw new IOException(name() + " does not exist");

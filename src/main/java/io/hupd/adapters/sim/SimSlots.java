@@ -1,0 +1,113 @@
+package io.hupd.adapters.sim;
+
+import io.hupd.fs.AtomicFiles;
+import io.hupd.ports.Progress;
+import io.hupd.ports.Slots;
+import io.hupd.steps.OsRelease;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Root A and root B as ext4 image files. hupd's own status of each slot ("not-bootable" until verified) lives in
+ * the state partition next to balena's breadcrumbs, so it survives the loss of hupd's database.
+ */
+final class SimSlots implements Slots {
+    private final SimDevice device;
+
+    SimSlots(SimDevice device) {
+        this.device = device;
+    }
+
+    @Override
+    public String activeSlot() throws IOException {
+        return device.bootedSlot();
+    }
+
+    @Override
+    public int partitionOf(String slot) {
+        return switch (slot) {
+            case "A" -> 2;
+            case "B" -> 3;
+            default -> throw new IllegalArgumentException("no slot " + slot);
+        };
+    }
+
+    @Override
+    public Optional<String> slotOfPartition(int partition) {
+        return switch (partition) {
+            case 2 -> Optional.of("A");
+            case 3 -> Optional.of("B");
+            default -> Optional.empty();
+        };
+    }
+
+    @Override
+    public Map<String, String> osRelease(String slot) throws IOException {
+        return readFile(slot, "/etc/os-release").map(OsRelease::parse).orElse(Map.of());
+    }
+
+    @Override
+    public long capacityBytes(String slot) {
+        return device.config().rootSizeBytes();
+    }
+
+    @Override
+    public void write(String slot, Path tree, Progress progress) throws IOException {
+        progress.start("writing root " + slot, -1);
+        try {
+            device.image(slot).format(tree, "resin-root" + slot, device.config().rootSizeBytes());
+            AtomicFiles.forceFile(device.image(slot).file());
+        } finally {
+            progress.finish();
+        }
+    }
+
+    @Override
+    public void verify(String slot, String expectedVersion) throws IOException {
+        Ext4Image img = device.image(slot);
+        if (!img.isCleanExt4()) {
+            throw new IOException("root " + slot + " fails its filesystem check (e2fsck -fn)");
+        }
+        String got = osRelease(slot).get("VERSION_ID");
+        if (!expectedVersion.equals(got)) {
+            throw new IOException("root " + slot + " reads back version " + got + ", expected " + expectedVersion);
+        }
+    }
+
+    @Override
+    public boolean copyOut(String slot, String folder, Path destination) throws IOException {
+        return device.image(slot).copyOut(folder, destination);
+    }
+
+    @Override
+    public Optional<String> readFile(String slot, String path) throws IOException {
+        return device.image(slot).readFile(path, 1 << 20).map(b -> new String(b, StandardCharsets.UTF_8));
+    }
+
+    @Override
+    public void markNotBootable(String slot) throws IOException {
+        AtomicFiles.writeString(statusFile(slot), "not-bootable\n");
+    }
+
+    @Override
+    public void markVerified(String slot, String version) throws IOException {
+        AtomicFiles.writeString(statusFile(slot), "verified " + version + "\n");
+    }
+
+    @Override
+    public Optional<String> verifiedVersion(String slot) throws IOException {
+        Path f = statusFile(slot);
+        if (!java.nio.file.Files.isRegularFile(f)) {
+            return Optional.empty();
+        }
+        String s = java.nio.file.Files.readString(f).strip();
+        return s.startsWith("verified ") ? Optional.of(s.substring("verified ".length())) : Optional.empty();
+    }
+
+    private Path statusFile(String slot) {
+        return device.stateDir().resolve("hupd-slot-" + slot);
+    }
+}

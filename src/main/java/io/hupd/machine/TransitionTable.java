@@ -1,0 +1,104 @@
+package io.hupd.machine;
+
+import static io.hupd.machine.UpdateEvent.*;
+import static io.hupd.machine.UpdateState.*;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+
+/**
+ * Every transition of the update, in one table. The Spring Statemachine definition, the diagrams and the
+ * transition-coverage test are all built from these rows; nothing else decides where an update goes next.
+ */
+public final class TransitionTable {
+    /** Guard: the update may run once more before its commit point (attempt limit not reached). */
+    public static final String ATTEMPTS_LEFT = "attemptsLeft";
+    /** Guard: the attempt limit is reached. */
+    public static final String ATTEMPT_LIMIT_REACHED = "attemptLimitReached";
+    /** Action: a fresh update context replaces the last one. */
+    public static final String BEGIN_UPDATE = "beginUpdate";
+    /** Action: one more attempt is counted. */
+    public static final String COUNT_ATTEMPT = "countAttempt";
+    /** Action: the event's reason is kept as the update's reason (the first reason wins). */
+    public static final String RECORD_REASON = "recordReason";
+    /** Action: the reason becomes "attempt limit reached". */
+    public static final String RECORD_ATTEMPT_LIMIT = "recordAttemptLimit";
+
+    /** The states an update passes before the commit point, in order. */
+    public static final List<UpdateState> BEFORE_COMMIT_PATH = List.of(LOCKED, PREFLIGHT, STOPPING_SUPERVISOR,
+            FETCHING, WRITING_ROOTFS, UPDATING_BOOT_FILES, UPDATING_SUPERVISOR, ARMING_ROLLBACKS, SWITCHING_BOOT);
+
+    public static final List<Transition> ROWS = Collections.unmodifiableList(build());
+
+    private TransitionTable() {}
+
+    private static List<Transition> build() {
+        List<Transition> t = new ArrayList<>();
+        for (UpdateState s : List.of(IDLE, COMMITTED, ROLLED_BACK_HEALTH, ROLLED_BACK_ALTBOOT, UpdateState.FAILED)) {
+            t.add(new Transition(s, START, LOCKED, null, BEGIN_UPDATE));
+        }
+
+        // The happy path up to the commit point, one state after the other.
+        for (int i = 0; i < BEFORE_COMMIT_PATH.size(); i++) {
+            UpdateState s = BEFORE_COMMIT_PATH.get(i);
+            UpdateState next = i + 1 < BEFORE_COMMIT_PATH.size() ? BEFORE_COMMIT_PATH.get(i + 1) : REBOOTING;
+            t.add(new Transition(s, SUCCEEDED, next, null, null));
+        }
+        // Lock and coherence checks change nothing on the device, so their failures need no revert.
+        t.add(new Transition(LOCKED, UpdateEvent.FAILED, UpdateState.FAILED, null, RECORD_REASON));
+        t.add(new Transition(PREFLIGHT, UpdateEvent.FAILED, UpdateState.FAILED, null, RECORD_REASON));
+        for (UpdateState s : BEFORE_COMMIT_PATH) {
+            if (s != LOCKED && s != PREFLIGHT) {
+                t.add(new Transition(s, UpdateEvent.FAILED, REVERTING, null, RECORD_REASON));
+            }
+        }
+        // Recovery before the commit point: run the interrupted state again, until the attempt limit.
+        for (UpdateState s : BEFORE_COMMIT_PATH) {
+            t.add(new Transition(s, RESUME, s, ATTEMPTS_LEFT, COUNT_ATTEMPT));
+            t.add(new Transition(s, RESUME, REVERTING, ATTEMPT_LIMIT_REACHED, RECORD_ATTEMPT_LIMIT));
+            t.add(new Transition(s, ABORT, REVERTING, null, RECORD_REASON));
+            t.add(new Transition(s, LOOP_DETECTED, REVERTING, null, RECORD_REASON));
+        }
+        t.add(new Transition(REVERTING, SUCCEEDED, UpdateState.FAILED, null, null));
+        t.add(new Transition(REVERTING, RESUME, REVERTING, null, null));
+
+        // After the commit point (SPEC §5): the altboot guard first, then health, then commit or roll back.
+        t.add(new Transition(REBOOTING, BOOTED, CHECKING_ALTBOOT, null, null));
+        t.add(new Transition(REBOOTING, RESUME, REBOOTING, null, null));
+        t.add(new Transition(CHECKING_ALTBOOT, SUCCEEDED, HEALTH_CHECKING, null, null));
+        t.add(new Transition(CHECKING_ALTBOOT, ALTBOOT_DETECTED, ROLLING_BACK_ALTBOOT, null, RECORD_REASON));
+        t.add(new Transition(HEALTH_CHECKING, SUCCEEDED, COMMITTING, null, null));
+        t.add(new Transition(HEALTH_CHECKING, UNHEALTHY, ROLLING_BACK_HEALTH, null, RECORD_REASON));
+        // A reboot during the trial (clean, or a power cut) starts the verification again from the altboot guard.
+        for (UpdateState s : List.of(CHECKING_ALTBOOT, HEALTH_CHECKING)) {
+            t.add(new Transition(s, BOOTED, CHECKING_ALTBOOT, null, null));
+            t.add(new Transition(s, RESUME, s, null, null));
+        }
+        // A trial that loops (reboots again and again) is ended by putting the old OS back.
+        for (UpdateState s : List.of(REBOOTING, CHECKING_ALTBOOT, HEALTH_CHECKING)) {
+            t.add(new Transition(s, LOOP_DETECTED, ROLLING_BACK_HEALTH, null, RECORD_REASON));
+        }
+        // Commit and the rollbacks are idempotent and short: after a crash or a reboot they simply run again.
+        for (UpdateState s : List.of(COMMITTING, ROLLING_BACK_HEALTH, ROLLING_BACK_ALTBOOT)) {
+            t.add(new Transition(s, RESUME, s, null, null));
+        }
+        t.add(new Transition(COMMITTING, SUCCEEDED, COMMITTED, null, null));
+        t.add(new Transition(ROLLING_BACK_HEALTH, SUCCEEDED, ROLLED_BACK_HEALTH, null, null));
+        t.add(new Transition(ROLLING_BACK_ALTBOOT, SUCCEEDED, ROLLED_BACK_ALTBOOT, null, null));
+        return t;
+    }
+
+    /**
+     * States whose work needs the supervisor stopped (SPEC §3 step 3): when one is resumed after a reboot, the
+     * supervisor that the boot started is stopped again first.
+     */
+    public static boolean needsSupervisorStopped(UpdateState s) {
+        int i = BEFORE_COMMIT_PATH.indexOf(s);
+        return i > BEFORE_COMMIT_PATH.indexOf(STOPPING_SUPERVISOR);
+    }
+
+    public static boolean accepts(UpdateState source, UpdateEvent event) {
+        return ROWS.stream().anyMatch(r -> r.source() == source && r.event() == event);
+    }
+}

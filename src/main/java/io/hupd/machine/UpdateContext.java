@@ -1,0 +1,51 @@
+package io.hupd.machine;
+
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Everything an update needs to resume after a crash, stored as JSON next to the state. Fields are only ever
+ * added (an older hupd ignores the ones it does not know, so it can read what a newer one wrote).
+ */
+@JsonIgnoreProperties(ignoreUnknown = true)
+public final class UpdateContext {
+    /** Bumped when a field's meaning changes (never for additions). */
+    public static final int FORMAT_VERSION = 1;
+
+    public String updateId;
+    public String startedAt;
+
+    // What the operator asked for.
+    public String targetVersion;
+    public List<String> images = new ArrayList<>();
+    public String delta;
+    public boolean requireUpgrade = true;
+    public boolean reboot = true;
+
+    // The device when the update began.
+    public String fromVersion;
+    public String activeSlot;
+    public String spareSlot;
+    public String supervisorVersionBefore;
+    public boolean vpnWasOnline;
+    /** The boot during which the boot settings were switched: a later boot with the same id has not rebooted yet. */
+    public String bootIdAtSwitch;
+
+    // Progress.
+    public int attempts = 1;
+    public int transitions;
+    public String source;
+    public String manifestDigest;
+    public long bytesFetched;
+    public List<String> sourceFailures = new ArrayList<>();
+    public boolean supervisorUpdated;
+    public int healthTries;
+
+    // Why it ended the way it did (anything but a commit).
+    public String reason;
+    public String failedCheck;
+    public String failedCheckOutput;
+    /** Set by {@code hupd abort}; the runner turns it into ABORT at the next step boundary. */
+    public boolean abortRequested;
+}

@@ -1,0 +1,164 @@
+package io.hupd.machine;
+
+import java.util.EnumSet;
+import java.util.Map;
+import org.springframework.messaging.Message;
+import org.springframework.messaging.support.MessageBuilder;
+import org.springframework.statemachine.StateContext;
+import org.springframework.statemachine.StateMachine;
+import org.springframework.statemachine.StateMachineEventResult;
+import org.springframework.statemachine.action.Action;
+import org.springframework.statemachine.config.StateMachineBuilder;
+import org.springframework.statemachine.guard.Guard;
+import org.springframework.statemachine.support.DefaultExtendedState;
+import org.springframework.statemachine.support.DefaultStateMachineContext;
+import reactor.core.publisher.Mono;
+
+/**
+ * The update's state machine: Spring Statemachine built from {@link TransitionTable}, plus the loop guard. Only
+ * the runner's thread calls it; it does no work of its own beyond bookkeeping in the context.
+ */
+public final class UpdateMachine {
+    private static final String CONTEXT = "context";
+    private static final String REASON = "reason";
+
+    /** What one accepted event did. */
+    public record Fired(UpdateState from, UpdateEvent event, UpdateState to, String reason) {}
+
+    /** An event the current state does not take: a bug in a caller, never a user error. */
+    public static final class RefusedEvent extends IllegalStateException {
+        public RefusedEvent(UpdateState state, UpdateEvent event) {
+            super("event " + event + " is not taken in state " + state);
+        }
+    }
+
+    private final MachineLimits limits;
+    private final StateMachine<UpdateState, UpdateEvent> machine;
+
+    public UpdateMachine(MachineLimits limits) {
+        this.limits = limits;
+        this.machine = build(limits);
+    }
+
+    public MachineLimits limits() {
+        return limits;
+    }
+
+    /** Puts the machine into a persisted state without running anything (recovery decides what runs next). */
+    public void restore(UpdateState state, UpdateContext context) {
+        machine.stopReactively().block();
+        DefaultExtendedState ext = new DefaultExtendedState();
+        if (context != null) {
+            ext.getVariables().put(CONTEXT, context);
+        }
+        machine.getStateMachineAccessor().doWithAllRegions(a -> a.resetStateMachineReactively(
+                new DefaultStateMachineContext<>(state, null, null, ext)).block());
+        machine.startReactively().block();
+    }
+
+    public UpdateState state() {
+        return machine.getState().getId();
+    }
+
+    public UpdateContext context() {
+        return (UpdateContext) machine.getExtendedState().getVariables().get(CONTEXT);
+    }
+
+    public boolean accepts(UpdateEvent event) {
+        return TransitionTable.accepts(state(), event);
+    }
+
+    /** Begins a new update with a fresh context. */
+    public Fired start(UpdateContext fresh) {
+        machine.getExtendedState().getVariables().put("next", fresh);
+        return fire(UpdateEvent.START, null);
+    }
+
+    /**
+     * Sends one event. The loop guard may turn it into {@link UpdateEvent#LOOP_DETECTED}; the returned record says
+     * which event was applied.
+     */
+    public Fired fire(UpdateEvent event, String reason) {
+        UpdateState from = state();
+        UpdateContext ctx = context();
+        if (ctx != null && event != UpdateEvent.START && event != UpdateEvent.LOOP_DETECTED
+                && ctx.transitions >= limits.loopCeiling()
+                && TransitionTable.accepts(from, UpdateEvent.LOOP_DETECTED)) {
+            reason = "loop detected: " + ctx.transitions + " transitions in this update (ceiling "
+                    + limits.loopCeiling() + ")";
+            event = UpdateEvent.LOOP_DETECTED;
+        }
+        Message<UpdateEvent> msg = reason == null
+                ? MessageBuilder.withPayload(event).build()
+                : MessageBuilder.withPayload(event).setHeader(REASON, reason).build();
+        StateMachineEventResult<UpdateState, UpdateEvent> result = machine.sendEvent(Mono.just(msg)).blockLast();
+        if (result == null || result.getResultType() != StateMachineEventResult.ResultType.ACCEPTED) {
+            throw new RefusedEvent(from, event);
+        }
+        UpdateContext after = context();
+        after.transitions++;
+        return new Fired(from, event, state(), reason);
+    }
+
+    private static StateMachine<UpdateState, UpdateEvent> build(MachineLimits limits) {
+        Map<String, Guard<UpdateState, UpdateEvent>> guards = Map.of(
+                TransitionTable.ATTEMPTS_LEFT, c -> ctx(c).attempts < limits.attemptLimit(),
+                TransitionTable.ATTEMPT_LIMIT_REACHED, c -> ctx(c).attempts >= limits.attemptLimit());
+        Map<String, Action<UpdateState, UpdateEvent>> actions = Map.of(
+                TransitionTable.BEGIN_UPDATE, UpdateMachine::beginUpdate,
+                TransitionTable.COUNT_ATTEMPT, c -> ctx(c).attempts++,
+                TransitionTable.RECORD_REASON, UpdateMachine::recordReason,
+                TransitionTable.RECORD_ATTEMPT_LIMIT, c -> {
+                    UpdateContext ctx = ctx(c);
+                    if (ctx.reason == null) {
+                        ctx.reason = "attempt limit reached: the update was interrupted " + ctx.attempts
+                                + " times before its commit point";
+                    }
+                });
+        try {
+            StateMachineBuilder.Builder<UpdateState, UpdateEvent> b = StateMachineBuilder.builder();
+            b.configureConfiguration().withConfiguration().autoStartup(false).machineId("hupd-update");
+            b.configureStates().withStates().initial(UpdateState.IDLE).states(EnumSet.allOf(UpdateState.class));
+            var transitions = b.configureTransitions();
+            for (Transition row : TransitionTable.ROWS) {
+                var t = transitions.withExternal().source(row.source()).target(row.target()).event(row.event());
+                if (row.guard() != null) {
+                    t.guard(lookup(guards, row.guard()));
+                }
+                if (row.action() != null) {
+                    t.action(lookup(actions, row.action()));
+                }
+            }
+            StateMachine<UpdateState, UpdateEvent> sm = b.build();
+            sm.startReactively().block();
+            return sm;
+        } catch (Exception e) {
+            throw new IllegalStateException("the update machine definition is invalid: " + e.getMessage(), e);
+        }
+    }
+
+    private static <T> T lookup(Map<String, T> named, String name) {
+        T t = named.get(name);
+        if (t == null) {
+            throw new IllegalStateException("transition table names an unknown guard or action: " + name);
+        }
+        return t;
+    }
+
+    private static UpdateContext ctx(StateContext<UpdateState, UpdateEvent> c) {
+        return (UpdateContext) c.getExtendedState().getVariables().get(CONTEXT);
+    }
+
+    private static void beginUpdate(StateContext<UpdateState, UpdateEvent> c) {
+        Map<Object, Object> vars = c.getExtendedState().getVariables();
+        vars.put(CONTEXT, vars.remove("next"));
+    }
+
+    private static void recordReason(StateContext<UpdateState, UpdateEvent> c) {
+        UpdateContext ctx = ctx(c);
+        Object reason = c.getMessageHeader(REASON);
+        if (ctx.reason == null && reason != null) {
+            ctx.reason = reason.toString();
+        }
+    }
+}

@@ -1,0 +1,48 @@
+package io.hupd.ports;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The two root partitions. Slots are named "A" and "B"; the active one is the one the running OS booted from.
+ * hupd keeps its own status of each slot (RAUC's rule): a slot is not bootable from before its first write until
+ * it is verified.
+ */
+public interface Slots {
+    String activeSlot() throws IOException;
+
+    default String spareSlot() throws IOException {
+        return "A".equals(activeSlot()) ? "B" : "A";
+    }
+
+    /** The partition number the bootloader uses for a slot (A = 2, B = 3 on the simulated device). */
+    int partitionOf(String slot);
+
+    /** The slot of a partition number, or empty when it is neither root. */
+    Optional<String> slotOfPartition(int partition);
+
+    /** The key/value pairs of {@code /etc/os-release} in the slot; empty when it has none. */
+    Map<String, String> osRelease(String slot) throws IOException;
+
+    long capacityBytes(String slot) throws IOException;
+
+    /** Makes a fresh filesystem in the slot and fills it with the tree. */
+    void write(String slot, Path tree, Progress progress) throws IOException;
+
+    /** Checks the filesystem and that its os-release names the version; throws with a one-line reason. */
+    void verify(String slot, String expectedVersion) throws IOException;
+
+    /** Copies a folder of the slot (e.g. {@code /resin-boot}) to a local folder; false when it is not there. */
+    boolean copyOut(String slot, String folder, Path destination) throws IOException;
+
+    Optional<String> readFile(String slot, String path) throws IOException;
+
+    void markNotBootable(String slot) throws IOException;
+
+    void markVerified(String slot, String version) throws IOException;
+
+    /** The version the slot was verified to hold, or empty when it is not (or no longer) known to be good. */
+    Optional<String> verifiedVersion(String slot) throws IOException;
+}

@@ -1,0 +1,106 @@
+package io.hupd.runner;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.FileAppender;
+import io.hupd.ports.Progress;
+import io.hupd.steps.StepLog;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+/**
+ * The lines people see: on the terminal, and in the update's own file {@code data/balenahup/<update-id>.log}
+ * (with time and state), which stays after a rollback so that its reason can be read later.
+ */
+public final class UpdateLog implements StepLog, AutoCloseable {
+    private final PrintStream out;
+    private final Progress progress;
+    private final Logger logger;
+    private FileAppender<ILoggingEvent> file;
+    private boolean quiet;
+
+    public UpdateLog(PrintStream out, Progress progress) {
+        this.out = out;
+        this.progress = progress;
+        LoggerContext lc = (LoggerContext) LoggerFactory.getILoggerFactory();
+        this.logger = lc.getLogger("io.hupd.update");
+        logger.setAdditive(false);
+        logger.setLevel(Level.INFO);
+    }
+
+    /** Sends the lines of this update to its log file as well (appending: a resumed update keeps one file). */
+    public void openFile(Path logFile) {
+        if (file != null && logFile.toString().equals(file.getFile())) {
+            return;
+        }
+        closeFile();
+        LoggerContext lc = (LoggerContext) LoggerFactory.getILoggerFactory();
+        PatternLayoutEncoder enc = new PatternLayoutEncoder();
+        enc.setContext(lc);
+        enc.setPattern("%d{yyyy-MM-dd'T'HH:mm:ss.SSSXXX,UTC} %-5level [%X{state}] %msg%n");
+        enc.start();
+        FileAppender<ILoggingEvent> fa = new FileAppender<>();
+        fa.setContext(lc);
+        fa.setName("update-file");
+        fa.setFile(logFile.toString());
+        fa.setAppend(true);
+        fa.setImmediateFlush(true);
+        fa.setEncoder(enc);
+        fa.start();
+        logger.addAppender(fa);
+        file = fa;
+    }
+
+    /** Terminal output off (JSON mode); the file still gets every line. */
+    public void quiet(boolean q) {
+        this.quiet = q;
+    }
+
+    public void state(String state) {
+        MDC.put("state", state);
+    }
+
+    @Override
+    public void info(String line) {
+        logger.info(line);
+        print(line);
+    }
+
+    @Override
+    public void warn(String line) {
+        logger.warn(line);
+        print("warning: " + line);
+    }
+
+    @Override
+    public Progress progress() {
+        return quiet ? Progress.NONE : progress;
+    }
+
+    private void print(String line) {
+        if (!quiet) {
+            String state = MDC.get("state");
+            out.println(state == null ? line : "[" + state + "] " + line);
+            out.flush();
+        }
+    }
+
+    private void closeFile() {
+        if (file != null) {
+            logger.detachAppender(file);
+            file.stop();
+            file = null;
+        }
+    }
+
+    @Override
+    public void close() {
+        closeFile();
+        MDC.remove("state");
+    }
+}

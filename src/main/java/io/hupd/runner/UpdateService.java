@@ -1,0 +1,228 @@
+package io.hupd.runner;
+
+import io.hupd.machine.MachineLimits;
+import io.hupd.machine.Phase;
+import io.hupd.machine.RecoveryTable;
+import io.hupd.machine.RecoveryTable.Trigger;
+import io.hupd.machine.UpdateContext;
+import io.hupd.machine.UpdateEvent;
+import io.hupd.machine.UpdateMachine;
+import io.hupd.machine.UpdateState;
+import io.hupd.persistence.StateStore;
+import io.hupd.persistence.StoredState;
+import io.hupd.ports.Device;
+import io.hupd.ports.UserInputException;
+import io.hupd.steps.OsVersion;
+import io.hupd.steps.SwitchBootStep;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Optional;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * What the commands do with an update: start one, recover one after a crash or a power-on, abort one. Each call
+ * takes the device lock first, so nothing is persisted by a process that would have to give way to another.
+ */
+public final class UpdateService {
+    private final Device device;
+    private final Path dataDir;
+    private final MachineLimits limits;
+    private final UpdateLog log;
+    private final StepRegistry steps;
+
+    public UpdateService(Device device, Path dataDir, MachineLimits limits, UpdateLog log, StepRegistry steps) {
+        this.device = device;
+        this.dataDir = dataDir;
+        this.limits = limits;
+        this.log = log;
+        this.steps = steps;
+    }
+
+    public StateStore store() {
+        return new StateStore(dataDir.resolve("hupd"));
+    }
+
+    public Path lockFile() {
+        return dataDir.resolve("hupd/lock");
+    }
+
+    public Path abortRequestFile() {
+        return dataDir.resolve("hupd/abort-request");
+    }
+
+    private DeviceLock lock() throws IOException {
+        return DeviceLock.tryAcquire(lockFile()).orElseThrow(() -> new DeviceBusyException(
+                "another hupd process holds this device's lock (an update is running): try again when it ends"));
+    }
+
+    private UpdateRunner runner(UpdateMachine machine) {
+        return new UpdateRunner(device, store(), machine, steps, log, abortRequestFile(),
+                dataDir.resolve("balenahup"));
+    }
+
+    /** Starts an update (resuming an interrupted one to the same target); returns the state it stopped in. */
+    public UpdateState update(UpdateRequest req) throws IOException, InterruptedException {
+        OsVersion.parse(req.targetVersion());
+        if (req.images().isEmpty() && req.delta() == null) {
+            throw new UserInputException("no image source: give at least one --image REF");
+        }
+        for (String ref : req.images()) {
+            device.images().open(ref);
+        }
+        if (req.delta() != null) {
+            device.images().open(req.delta());
+        }
+        try (DeviceLock l = lock()) {
+            Files.deleteIfExists(abortRequestFile());
+            UpdateMachine machine = new UpdateMachine(limits);
+            UpdateRunner runner = runner(machine);
+            Optional<StoredState> stored = restore(machine, runner, Trigger.PROCESS_RESTART);
+            if (machine.state().inFlight()) {
+                UpdateContext ctx = machine.context();
+                if (sameRequest(ctx, req)) {
+                    log.info("resuming update " + ctx.updateId + " to " + ctx.targetVersion);
+                    recover(machine, runner, stored.get(), Trigger.PROCESS_RESTART);
+                    return runner.run();
+                }
+                if (machine.state().phase() == Phase.AFTER_COMMIT) {
+                    throw new UserInputException("the update to " + ctx.targetVersion + " has switched the boot"
+                            + " settings and waits for its trial boot: reboot the device (hupd reboot) first");
+                }
+                log.info("update " + ctx.updateId + " to " + ctx.targetVersion + " was interrupted; reverting it"
+                        + " before the update to " + req.targetVersion());
+                runner.fire(UpdateEvent.ABORT, "superseded by an update to " + req.targetVersion());
+                runner.run();
+            }
+            runner.start(fresh(req));
+            return runner.run();
+        }
+    }
+
+    /** The device powered on: the boot-time half of hupd (altboot, health, commit, resume or revert). */
+    public UpdateState onPowerOn() throws IOException, InterruptedException {
+        try (DeviceLock l = lock()) {
+            UpdateMachine machine = new UpdateMachine(limits);
+            UpdateRunner runner = runner(machine);
+            Optional<StoredState> stored = restore(machine, runner, Trigger.POWER_ON);
+            if (stored.isPresent()) {
+                recover(machine, runner, stored.get(), Trigger.POWER_ON);
+            }
+            return runner.run();
+        }
+    }
+
+    /**
+     * Reverts an update that has not reached its commit point. When another process runs it, asks that process
+     * (it reverts at its next step boundary) and waits for it.
+     */
+    public UpdateState abort() throws IOException, InterruptedException {
+        Optional<DeviceLock> lock = DeviceLock.tryAcquire(lockFile());
+        if (lock.isEmpty()) {
+            Files.createDirectories(abortRequestFile().getParent());
+            Files.writeString(abortRequestFile(), "abort\n");
+            log.info("abort requested; waiting for the running update to revert");
+            for (int i = 0; i < 1200; i++) {
+                Optional<DeviceLock> l = DeviceLock.tryAcquire(lockFile());
+                if (l.isPresent()) {
+                    l.get().close();
+                    break;
+                }
+                device.clock().sleep(java.time.Duration.ofMillis(100));
+            }
+            lock = DeviceLock.tryAcquire(lockFile());
+            if (lock.isEmpty()) {
+                throw new DeviceBusyException("the running update did not stop within 120 s");
+            }
+        }
+        try (DeviceLock l = lock.get()) {
+            Files.deleteIfExists(abortRequestFile());
+            UpdateMachine machine = new UpdateMachine(limits);
+            UpdateRunner runner = runner(machine);
+            restore(machine, runner, Trigger.PROCESS_RESTART);
+            UpdateState s = machine.state();
+            if (!s.inFlight()) {
+                throw new UserInputException("no update is in flight (state " + s + "): nothing to abort");
+            }
+            if (!machine.accepts(UpdateEvent.ABORT)) {
+                if (s == UpdateState.REVERTING) {
+                    return runner.run();
+                }
+                throw new UserInputException("the update to " + machine.context().targetVersion + " has passed"
+                        + " its commit point (state " + s + "): the boot verification decides it now");
+            }
+            runner.fire(UpdateEvent.ABORT, "aborted by the operator (hupd abort)");
+            return runner.run();
+        }
+    }
+
+    /** Loads the persisted state into the machine (a state this hupd does not know is put in a safe known one). */
+    private Optional<StoredState> restore(UpdateMachine machine, UpdateRunner runner, Trigger trigger)
+            throws IOException {
+        Optional<StoredState> stored = store().load();
+        if (stored.isEmpty()) {
+            return stored;
+        }
+        StoredState s = stored.get();
+        Optional<UpdateState> known = RecoveryTable.known(s.stateName());
+        if (known.isPresent()) {
+            machine.restore(known.get(), s.context());
+        } else {
+            machine.restore(switch (s.phase()) {
+                case BEFORE_COMMIT -> UpdateState.REVERTING;
+                case AFTER_COMMIT -> UpdateState.REBOOTING;
+                default -> UpdateState.FAILED;
+            }, s.context());
+        }
+        return stored;
+    }
+
+    /** Applies the recovery table's action for the stored state. */
+    private void recover(UpdateMachine machine, UpdateRunner runner, StoredState stored, Trigger trigger)
+            throws IOException {
+        RecoveryTable.Action action = RecoveryTable.actionFor(stored.stateName(), stored.phase(), trigger);
+        UpdateContext ctx = machine.context();
+        switch (action) {
+            case NOTHING, WAIT_FOR_REBOOT -> { }
+            case RESUME -> runner.fire(UpdateEvent.RESUME, null);
+            case VERIFY_BOOT -> runner.fire(UpdateEvent.BOOTED, null);
+            case REVERT_UNKNOWN -> {
+                ctx.reason = "state " + stored.stateName() + " (written by a newer hupd) is not known here;"
+                        + " reverting";
+                runner.persistRecovered(stored.stateName(), machine.state());
+            }
+            case ASK_BOOT_SETTINGS -> {
+                if (SwitchBootStep.switched(device, ctx)) {
+                    runner.fire(UpdateEvent.SUCCEEDED, "the boot settings show the switch was done");
+                    if (trigger == Trigger.POWER_ON) {
+                        runner.fire(UpdateEvent.BOOTED, null);
+                    }
+                } else {
+                    runner.fire(UpdateEvent.RESUME, null);
+                }
+            }
+        }
+    }
+
+    private static boolean sameRequest(UpdateContext ctx, UpdateRequest req) {
+        return req.targetVersion().equals(ctx.targetVersion) && req.images().equals(ctx.images)
+                && java.util.Objects.equals(req.delta(), ctx.delta);
+    }
+
+    private UpdateContext fresh(UpdateRequest req) {
+        UpdateContext c = new UpdateContext();
+        var now = device.clock().now();
+        c.updateId = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC).format(now)
+                + "-" + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x1000, 0x10000));
+        c.startedAt = now.toString();
+        c.targetVersion = req.targetVersion();
+        c.images = new ArrayList<>(req.images());
+        c.delta = req.delta();
+        c.requireUpgrade = req.requireUpgrade();
+        c.reboot = req.reboot();
+        return c;
+    }
+}

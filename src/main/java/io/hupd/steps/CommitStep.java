@@ -1,0 +1,26 @@
+package io.hupd.steps;
+
+import io.hupd.fs.Trees;
+import io.hupd.machine.UpdateContext;
+import io.hupd.ports.BootSettings;
+import io.hupd.ports.Device;
+
+/** COMMITTING (SPEC §5.3): the trial is over; the new root stays, the old boot files are no longer needed. */
+public final class CommitStep implements Step {
+    private final Device device;
+
+    public CommitStep(Device device) {
+        this.device = device;
+    }
+
+    @Override
+    public StepOutcome run(UpdateContext ctx, StepLog log) throws Exception {
+        // Breadcrumbs first: once they are gone no guard acts, and the settings write below is then harmless.
+        device.state().disarm();
+        device.bootloader().write(new BootSettings(device.slots().partitionOf(ctx.spareSlot), false, 0));
+        Trees.deleteRecursively(device.data().bootBackupDir(ctx.updateId));
+        Trees.deleteRecursively(device.data().workDir(ctx.updateId));
+        log.info("update " + ctx.updateId + " committed: running " + ctx.targetVersion);
+        return StepOutcome.succeeded();
+    }
+}

@@ -1,0 +1,63 @@
+package io.hupd.steps;
+
+import io.hupd.image.BlobStore;
+import io.hupd.image.ResolvedImage;
+import io.hupd.machine.UpdateContext;
+import io.hupd.ports.Device;
+import io.hupd.ports.ImageSource;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * FETCHING: tries the delta, then each image source in order (SPEC §3 step 4). A source that fails is logged
+ * with its reason and the next is tried; every blob is verified as it streams into the data partition's cache,
+ * so a resumed fetch only adds what is missing.
+ */
+public final class FetchStep implements Step {
+    private final Device device;
+    private final PreflightStep deviceCheck;
+
+    public FetchStep(Device device) {
+        this.device = device;
+        this.deviceCheck = new PreflightStep(device);
+    }
+
+    @Override
+    public StepOutcome run(UpdateContext ctx, StepLog log) throws Exception {
+        Path work = device.data().workDir(ctx.updateId);
+        Files.createDirectories(work);
+        BlobStore store = new BlobStore(device.data().blobCache());
+        List<String> refs = new ArrayList<>();
+        if (ctx.delta != null) {
+            refs.add(ctx.delta);
+        }
+        refs.addAll(ctx.images);
+        ctx.sourceFailures.clear();
+        for (String ref : refs) {
+            String kind = ref.equals(ctx.delta) ? "delta" : "image";
+            try {
+                ImageSource source = device.images().open(ref);
+                log.info("fetching " + kind + " " + ref);
+                ResolvedImage image = source.resolve();
+                String wrong = deviceCheck.deviceMismatch(image);
+                if (wrong != null) {
+                    throw new java.io.IOException(wrong);
+                }
+                long bytes = source.fetch(image, store, log.progress());
+                PinnedImage.save(work, image);
+                ctx.source = ref;
+                ctx.manifestDigest = image.manifestDigest();
+                ctx.bytesFetched = bytes;
+                log.info("fetched " + image.manifestDigest() + " from " + ref + " (" + bytes + " bytes transferred)");
+                return StepOutcome.succeeded();
+            } catch (Exception e) {
+                String reason = ref + ": " + e.getMessage();
+                ctx.sourceFailures.add(reason);
+                log.warn(kind + " source failed, trying the next: " + reason);
+            }
+        }
+        return StepOutcome.failed("all image sources failed: " + String.join("; ", ctx.sourceFailures));
+    }
+}

@@ -1,0 +1,119 @@
+package io.hupd.steps;
+
+import io.hupd.image.ResolvedImage;
+import io.hupd.machine.UpdateContext;
+import io.hupd.ports.BootSettings;
+import io.hupd.ports.Device;
+import io.hupd.ports.ImageSource;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * PREFLIGHT: the coherence checks of SPEC §3 step 2. Each failure is one clear line and nothing on the device
+ * has changed (the only write is the canary: the boot settings written back unchanged).
+ */
+public final class PreflightStep implements Step {
+    /** balena's floor: older OSes cannot be updated by this flow. */
+    static final OsVersion MINIMUM_RUNNING = new OsVersion(2, 14, 0, 0);
+
+    private final Device device;
+
+    public PreflightStep(Device device) {
+        this.device = device;
+    }
+
+    @Override
+    public StepOutcome run(UpdateContext ctx, StepLog log) throws Exception {
+        if (ctx.fromVersion == null) {
+            return StepOutcome.failed("the running OS (slot " + ctx.activeSlot + ") has no VERSION_ID in"
+                    + " /etc/os-release: cannot tell whether the update makes sense");
+        }
+        OsVersion running = OsVersion.parse(ctx.fromVersion);
+        if (running.major() < 2 || running.compareTo(MINIMUM_RUNNING) < 0) {
+            return StepOutcome.failed("the running OS " + running + " is too old to be updated (needs >= "
+                    + MINIMUM_RUNNING + ")");
+        }
+        OsVersion target = OsVersion.parse(ctx.targetVersion);
+        if (ctx.requireUpgrade && !target.isNewerThan(running)) {
+            return StepOutcome.failed("target version " + target + " is not newer than the running " + running
+                    + " (use --no-require-upgrade to allow it)");
+        }
+        if (ctx.spareSlot == null || ctx.spareSlot.equals(ctx.activeSlot)) {
+            return StepOutcome.failed("the spare root partition is the active one: refusing to overwrite the"
+                    + " running OS");
+        }
+
+        String sourceProblem = checkSources(ctx, log);
+        if (sourceProblem != null) {
+            return StepOutcome.failed(sourceProblem);
+        }
+
+        BootSettings settings;
+        try {
+            settings = device.bootloader().read();
+        } catch (IOException e) {
+            return StepOutcome.failed("the boot settings cannot be read: " + e.getMessage());
+        }
+        int activePart = device.slots().partitionOf(ctx.activeSlot);
+        if (settings.rootPart() != activePart) {
+            return StepOutcome.failed("the boot settings name partition " + settings.rootPart()
+                    + " but the running root is slot " + ctx.activeSlot + " (partition " + activePart
+                    + "): fix the boot settings before updating");
+        }
+        if (settings.upgradeAvailable()) {
+            return StepOutcome.failed("the boot settings still have a trial boot armed (upgrade_available=1):"
+                    + " another update has not finished");
+        }
+        // Canary: prove the settings can be written and read back before relying on it at the commit point.
+        device.bootloader().write(settings);
+        log.info("coherence checks passed");
+        return StepOutcome.succeeded();
+    }
+
+    /** Every source is asked; at least one must answer with an image for this device. */
+    private String checkSources(UpdateContext ctx, StepLog log) {
+        List<String> problems = new ArrayList<>();
+        List<String> refs = new ArrayList<>();
+        if (ctx.delta != null) {
+            refs.add(ctx.delta);
+        }
+        refs.addAll(ctx.images);
+        String mismatch = null;
+        for (String ref : refs) {
+            try {
+                ImageSource source = device.images().open(ref);
+                ResolvedImage image = source.resolve();
+                String wrong = deviceMismatch(image);
+                if (wrong != null) {
+                    mismatch = wrong;
+                    problems.add(ref + ": " + wrong);
+                    continue;
+                }
+                return null;
+            } catch (Exception e) {
+                problems.add(ref + ": " + e.getMessage());
+                log.warn("source " + ref + " does not answer: " + e.getMessage());
+            }
+        }
+        if (mismatch != null && problems.size() == 1) {
+            return mismatch;
+        }
+        return "no image source answers: " + String.join("; ", problems);
+    }
+
+    /** Device type and architecture from the image config (the os-release inside is checked again before writing). */
+    String deviceMismatch(ResolvedImage image) {
+        Map<String, String> labels = image.labels() == null ? Map.of() : image.labels();
+        String type = labels.get("io.balena.device-type");
+        if (type != null && !type.equals(device.deviceType())) {
+            return "the image is for device type " + type + ", this device is " + device.deviceType();
+        }
+        if (image.architecture() != null && !image.architecture().equals(device.architecture())) {
+            return "the image is for architecture " + image.architecture() + ", this device is "
+                    + device.architecture();
+        }
+        return null;
+    }
+}

@@ -1,0 +1,51 @@
+package io.hupd.steps;
+
+import io.hupd.fs.Trees;
+import io.hupd.machine.UpdateContext;
+import io.hupd.ports.Device;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * UPDATING_BOOT_FILES (SPEC §3 step 6): the new OS's {@code /resin-boot/} files, read back from the verified
+ * spare slot, replace the boot partition's files one atomic replace at a time. The old files are saved first
+ * (completely, before the first write) so that every rollback can put them back; kept-back files are never
+ * overwritten.
+ */
+public final class UpdateBootFilesStep implements Step {
+    /** balena's dry-run rule: the boot partition must keep this much free after the update. */
+    public static final long MINIMUM_FREE_AFTER = 512 * 1024;
+
+    private final Device device;
+
+    public UpdateBootFilesStep(Device device) {
+        this.device = device;
+    }
+
+    @Override
+    public StepOutcome run(UpdateContext ctx, StepLog log) throws Exception {
+        Path work = device.data().workDir(ctx.updateId);
+        Path newBoot = work.resolve("resin-boot");
+        Trees.deleteRecursively(newBoot);
+        Files.createDirectories(newBoot);
+        if (!device.slots().copyOut(ctx.spareSlot, "/resin-boot", newBoot)) {
+            log.warn("the new OS ships no /resin-boot: boot partition left as it is");
+            return StepOutcome.succeeded();
+        }
+        Path backup = device.data().bootBackupDir(ctx.updateId);
+        if (!device.boot().hasCompleteBackup(backup)) {
+            long needed = device.boot().bytesNeeded(newBoot, device.bootFilePolicy());
+            long free = device.boot().freeBytes();
+            if (free - needed < MINIMUM_FREE_AFTER) {
+                return StepOutcome.failed("not enough space on the boot partition: the new boot files need "
+                        + needed + " bytes, " + free + " are free, and " + MINIMUM_FREE_AFTER
+                        + " must stay free");
+            }
+            device.boot().backup(backup, device.bootFilePolicy());
+        }
+        device.boot().install(newBoot, device.bootFilePolicy());
+        Trees.deleteRecursively(newBoot);
+        log.info("boot partition updated (old files saved for rollback)");
+        return StepOutcome.succeeded();
+    }
+}

@@ -1,0 +1,85 @@
+package io.hupd.steps;
+
+import io.hupd.fs.Trees;
+import io.hupd.image.BlobStore;
+import io.hupd.image.Descriptor;
+import io.hupd.image.FlattenLimits;
+import io.hupd.image.LayerFlattener;
+import io.hupd.image.ResolvedImage;
+import io.hupd.machine.UpdateContext;
+import io.hupd.ports.Device;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * WRITING_ROOTFS: flattens the verified layers, checks what the tree says about itself (os-release, version,
+ * device type) before touching the spare slot, then marks the slot not bootable, formats and fills it, and
+ * verifies it. Only a verified slot can be switched to.
+ */
+public final class WriteRootfsStep implements Step {
+    private final Device device;
+
+    public WriteRootfsStep(Device device) {
+        this.device = device;
+    }
+
+    @Override
+    public StepOutcome run(UpdateContext ctx, StepLog log) throws Exception {
+        Path work = device.data().workDir(ctx.updateId);
+        ResolvedImage image = PinnedImage.load(work);
+        BlobStore store = new BlobStore(device.data().blobCache());
+        List<Path> blobs = new ArrayList<>();
+        List<String> types = new ArrayList<>();
+        for (Descriptor layer : image.layers()) {
+            store.verify(layer);
+            blobs.add(store.path(layer.digest()));
+            types.add(layer.mediaType());
+        }
+        Path tree = work.resolve("rootfs");
+        Trees.deleteRecursively(tree);
+        Files.createDirectories(tree);
+        try {
+            LayerFlattener.flatten(blobs, types, tree, FlattenLimits.DEFAULT);
+            String problem = checkTree(tree, ctx);
+            if (problem != null) {
+                return StepOutcome.failed(problem);
+            }
+            device.slots().markNotBootable(ctx.spareSlot);
+            log.info("writing slot " + ctx.spareSlot);
+            device.slots().write(ctx.spareSlot, tree, log.progress());
+            device.slots().verify(ctx.spareSlot, ctx.targetVersion);
+            device.slots().markVerified(ctx.spareSlot, ctx.targetVersion);
+            log.info("slot " + ctx.spareSlot + " written and verified: " + ctx.targetVersion);
+            return StepOutcome.succeeded();
+        } finally {
+            // The slot now holds the tree; a copy in the data partition would only take the user's space.
+            Trees.deleteRecursively(tree);
+        }
+    }
+
+    private String checkTree(Path tree, UpdateContext ctx) throws IOException {
+        Path osRelease = tree.resolve("etc/os-release");
+        if (!Files.isRegularFile(osRelease, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            return "the image has no /etc/os-release: it is not an OS image";
+        }
+        Map<String, String> fields = OsRelease.parse(Files.readString(osRelease));
+        String version = fields.get("VERSION_ID");
+        if (version == null) {
+            return "the image's /etc/os-release has no VERSION_ID";
+        }
+        if (OsVersion.parse(version).compareTo(OsVersion.parse(ctx.targetVersion)) != 0) {
+            return "the image holds version " + OsVersion.printable(version) + ", not the target "
+                    + ctx.targetVersion;
+        }
+        String type = fields.get("BALENA_DEVICE_TYPE");
+        if (type != null && !type.equals(device.deviceType())) {
+            return "the image is for device type " + OsVersion.printable(type) + ", this device is "
+                    + device.deviceType();
+        }
+        return null;
+    }
+}
