@@ -74,6 +74,11 @@ public final class ImageReference {
         throw new UserInputException("image reference '" + ref + "' has " + scheme + " (" + EXPECTED + ")");
     }
 
+    /** The reference of a layout this process wrote itself (path and tag already checked). */
+    static ImageReference ociLayout(Path layout, String tag) {
+        return new ImageReference(true, layout.normalize(), tag, true, null, -1, null, null);
+    }
+
     private static ImageReference parseOci(String ref, String rest) {
         if (rest.isEmpty() || rest.startsWith(":")) {
             throw new UserInputException("image reference '" + ref + "' has no layout path (expected oci:PATH[:TAG])");
