@@ -70,6 +70,7 @@ public final class ImageReference {
         }
         int colon = ref.indexOf(':');
         String scheme = colon > 0 && ref.substring(0, colon).matches("[A-Za-z][A-Za-z0-9+.-]*")
+                && ref.startsWith("//", colon + 1)
                 ? "unknown scheme '" + ref.substring(0, colon) + ":'" : "no scheme";
         throw new UserInputException("image reference '" + ref + "' has " + scheme + " (" + EXPECTED + ")");
     }
