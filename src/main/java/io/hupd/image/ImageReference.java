@@ -70,8 +70,14 @@ public final class ImageReference {
         }
         int colon = ref.indexOf(':');
         String scheme = colon > 0 && ref.substring(0, colon).matches("[A-Za-z][A-Za-z0-9+.-]*")
+                && ref.startsWith("//", colon + 1)
                 ? "unknown scheme '" + ref.substring(0, colon) + ":'" : "no scheme";
         throw new UserInputException("image reference '" + ref + "' has " + scheme + " (" + EXPECTED + ")");
+    }
+
+    /** The reference of a layout this process wrote itself (path and tag already checked). */
+    static ImageReference ociLayout(Path layout, String tag) {
+        return new ImageReference(true, layout.normalize(), tag, true, null, -1, null, null);
     }
 
     private static ImageReference parseOci(String ref, String rest) {

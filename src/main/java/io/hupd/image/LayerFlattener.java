@@ -107,6 +107,7 @@ public final class LayerFlattener {
     /** Lets the caller cap how far the tar reader may read before it next gets control back. */
     private static final class BudgetedStream extends FilterInputStream {
         long position;
+        boolean atEnd;
         long limit = Long.MAX_VALUE;
         String overrun = "";
 
@@ -133,6 +134,8 @@ public final class LayerFlattener {
             int b = super.read();
             if (b >= 0) {
                 charge(1);
+            } else {
+                atEnd = true;
             }
             return b;
         }
@@ -140,6 +143,9 @@ public final class LayerFlattener {
         @Override
         public int read(byte[] b, int off, int len) throws IOException {
             int n = super.read(b, off, len);
+            if (n < 0) {
+                atEnd = true;
+            }
             charge(n);
             return n;
         }
@@ -204,6 +210,12 @@ public final class LayerFlattener {
                         throw new UserInputException("layer " + number + (current == null ? "" : " after entry '"
                                 + Text.quote(current) + "'") + ": " + e.getMessage());
                     } catch (IOException | RuntimeException e) {
+                        if (current != null && budgeted.atEnd && budgeted.position == dataEnd) {
+                            // umoci 0.4.7 (Debian 12) ends layers right after the last file's data, without
+                            // padding or end-of-archive blocks; Go's tar reader, and so Docker, accept that.
+                            // The blob's digest was verified, so this is the producer's whole archive.
+                            break;
+                        }
                         throw new UserInputException("layer " + number + (current == null ? "" : " after entry '"
                                 + Text.quote(current) + "'") + ": corrupt archive: " + describe(e));
                     }
@@ -554,7 +566,8 @@ public final class LayerFlattener {
             if (name.isEmpty()) {
                 throw new Refusal("empty " + what);
             }
-            if (name.startsWith("/")) {
+            // umoci writes the root folder itself as "/": that is the root, not an absolute path elsewhere
+            if (name.startsWith("/") && !name.chars().allMatch(c -> c == '/' || c == '.')) {
                 throw new Refusal("absolute path");
             }
             if (name.length() > 4 * limits.maxPathLength() + 16) {
