@@ -221,8 +221,7 @@ public final class StateStore {
             boolean auto = c.getAutoCommit();
             c.setAutoCommit(false);
             try (Statement st = c.createStatement()) {
-                for (String stmt : sql.split(";")) {
-                    String s = stripComments(stmt);
+                for (String s : stripComments(sql).split(";")) {
                     if (!s.isBlank()) {
                         st.execute(s);
                     }

@@ -25,7 +25,7 @@ public final class CheckAltbootStep implements Step {
         if (device.state().has(StatePartition.ALTBOOT_BREADCRUMB) && settings.rootPart() != bootedPart) {
             return StepOutcome.of(UpdateEvent.ALTBOOT_DETECTED, "the new OS " + ctx.targetVersion + " (slot "
                     + ctx.spareSlot + ") did not come up: the bootloader fell back to slot " + booted
-                    + " after " + settings.bootcount() + " failed boots");
+                    + " (bootcount " + settings.bootcount() + ", limit " + device.bootloader().bootLimit() + ")");
         }
         log.info("booted slot " + booted + " as the boot settings name");
         return StepOutcome.succeeded();

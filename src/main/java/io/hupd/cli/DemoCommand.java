@@ -1,0 +1,100 @@
+package io.hupd.cli;
+
+import io.hupd.adapters.sim.SampleOs;
+import io.hupd.ports.UserInputException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * The whole story on a fresh simulated device, through hupd's own commands: a good update is committed, an OS
+ * whose engine is broken is rolled back by rollback-health, an OS that does not boot by rollback-altboot.
+ */
+@Command(name = "demo", mixinStandardHelpOptions = true,
+        description = "Update a fresh simulated device v1 -> v2 (committed), then try a v3 with a broken engine"
+                + " (rollback-health) and a v4 that does not boot (rollback-altboot).")
+final class DemoCommand implements Callable<Integer> {
+    static final String TYPE = "raspberrypi4-64";
+    static final String ARCH = "arm64";
+
+    @Option(names = "--dir", paramLabel = "DIR", description = "where to put the images and the device"
+            + " (default: a new temporary folder)") Path dir;
+    @Mixin Common.Debug debug;
+
+    @Override
+    public Integer call() throws Exception {
+        Path work = dir != null ? dir : Files.createTempDirectory("hupd-demo");
+        if (Files.exists(work.resolve("device"))) {
+            throw new UserInputException(work + " already holds a demo device: give an empty --dir");
+        }
+        Files.createDirectories(work);
+        Path layout = work.resolve("images");
+        Path device = work.resolve("device");
+        chapter("Building four OS images in " + layout);
+        String v1 = SampleOs.image(work.resolve("src"), layout, TYPE, ARCH, "2.113.4", "14.0.0", SampleOs.Flaw.NONE);
+        String v2 = SampleOs.image(work.resolve("src"), layout, TYPE, ARCH, "2.114.0", "14.1.0", SampleOs.Flaw.NONE);
+        String v3 = SampleOs.image(work.resolve("src"), layout, TYPE, ARCH, "2.115.1", "14.1.0", SampleOs.Flaw.BROKEN_ENGINE);
+        String v4 = SampleOs.image(work.resolve("src"), layout, TYPE, ARCH, "2.116.0", "14.1.0", SampleOs.Flaw.UNBOOTABLE);
+        System.out.println("  2.113.4 (v1), 2.114.0 (v2), 2.115.1 (v3: engine broken), 2.116.0 (v4: no kernel)");
+
+        chapter("A simulated device running v1 (short health timings, set in device.json)");
+        must(Main.run("device", "create", "--dir", device.toString(), "--image", v1, "--root-size", "32M",
+                "--boot-size", "8M", "--health-settle", "300ms", "--health-interval", "200ms",
+                "--health-count", "3"), "device create");
+        Files.writeString(Files.createDirectories(device.resolve("data/user")).resolve("notes.txt"),
+                "the user's data: must survive every update and rollback\n");
+
+        boolean ok = story("1. Update v1 -> v2: the new OS is healthy, so the update is committed", device, v2,
+                "2.114.0", "COMMITTED", "2.114.0");
+        ok &= story("2. Update v2 -> v3: its container engine is broken; rollback-health puts v2 back", device,
+                v3, "2.115.1", "ROLLED_BACK_HEALTH", "2.114.0");
+        ok &= story("3. Update v2 -> v4: it never boots; the bootloader falls back and rollback-altboot puts v2"
+                + " back", device, v4, "2.116.0", "ROLLED_BACK_ALTBOOT", "2.114.0");
+
+        ok &= Files.readString(device.resolve("data/user/notes.txt")).startsWith("the user's data");
+        chapter("Final status (hupd status --device " + device + ")");
+        StatusCommand.print(device, true, false);
+        System.out.println();
+        System.out.println(ok ? "demo finished: every story ended as it should; the device runs 2.114.0"
+                : "demo FAILED: a story did not end as expected (see above)");
+        System.out.println("see every transition with: hupd history --device " + device);
+        return ok ? Main.OK : Main.FAILED;
+    }
+
+    private static boolean story(String title, Path device, String image, String target, String result,
+            String running) throws Exception {
+        chapter(title);
+        int code = Main.run("update", "--device", device.toString(), "--target-version", target, "--image", image);
+        if (code != Main.OK) {
+            System.out.println("  update exited " + code);
+            return false;
+        }
+        System.out.println("-- powering on until the device settles (hupd boot --until-settled)");
+        if (!PowerCycle.untilSettled(device, System.out, false)) {
+            return false;
+        }
+        try (Session s = new Session(device, System.out, true)) {
+            Map<String, Object> st = StatusReport.collect(s.device, s.store(), s.sim.poweredOn());
+            boolean as = result.equals(st.get("lastResult")) && running.equals(st.get("runningVersion"));
+            System.out.println("=> " + st.get("lastResult") + ", running " + st.get("runningVersion")
+                    + (st.get("reason") == null ? "" : " (" + st.get("reason") + ")") + (as ? "" : "  <-- UNEXPECTED"));
+            return as;
+        }
+    }
+
+    private static void must(int code, String what) {
+        if (code != Main.OK) {
+            throw new UserInputException(what + " failed (exit " + code + ")");
+        }
+    }
+
+    private static void chapter(String title) {
+        System.out.println();
+        System.out.println("== " + title);
+    }
+
+}

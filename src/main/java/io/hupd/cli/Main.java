@@ -1,0 +1,74 @@
+package io.hupd.cli;
+
+import io.hupd.ports.UserInputException;
+import io.hupd.runner.DeviceBusyException;
+import java.io.PrintWriter;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The hupd command line (the contract is ../shared/design/CLI.md: names, options, exit codes, JSON fields). */
+@Command(name = "hupd", mixinStandardHelpOptions = true, version = "hupd 0.1.0",
+        description = "Host OS update service: A/B updates with automatic rollback.",
+        subcommands = {DeviceCommand.class, ImageCommand.class, UpdateCommand.class, BootCommand.class,
+                RebootCommand.class, AbortCommand.class, StatusCommand.class, HistoryCommand.class,
+                DemoCommand.class})
+public final class Main implements Runnable {
+    public static final int OK = 0;
+    public static final int FAILED = 1;
+    public static final int BAD_COMMAND_LINE = 2;
+    public static final int BUSY = 9;
+
+    @Override
+    public void run() {
+        throw new CommandLine.ParameterException(new CommandLine(this), "a command is required (see hupd --help)");
+    }
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    /** Runs one command line and returns its exit code (tests call this in-process). */
+    public static int run(String... args) {
+        boolean debug = java.util.Arrays.asList(args).contains("--debug");
+        CommandLine cl = new CommandLine(new Main());
+        cl.setParameterExceptionHandler((ex, a) -> {
+            PrintWriter err = ex.getCommandLine().getErr();
+            err.println("hupd: " + ex.getMessage() + " (see '" + ex.getCommandLine().getCommandSpec().qualifiedName()
+                    + " --help')");
+            return BAD_COMMAND_LINE;
+        });
+        cl.setExecutionExceptionHandler((ex, c, parsed) -> {
+            PrintWriter err = c.getErr();
+            int code;
+            String msg;
+            if (ex instanceof DeviceBusyException) {
+                code = BUSY;
+                msg = ex.getMessage();
+            } else if (ex instanceof UserInputException || ex instanceof java.io.IOException) {
+                code = FAILED;
+                msg = ex.getMessage();
+            } else if (ex instanceof InterruptedException) {
+                code = FAILED;
+                msg = "interrupted";
+            } else {
+                code = FAILED;
+                msg = "internal error: " + ex + " (rerun with --debug for details)";
+            }
+            err.println("hupd: " + oneLine(msg));
+            if (debug) {
+                ex.printStackTrace(err);
+            }
+            err.flush();
+            return code;
+        });
+        return cl.execute(args);
+    }
+
+    static String oneLine(String s) {
+        if (s == null) {
+            return "unknown error";
+        }
+        int nl = s.indexOf('\n');
+        return nl < 0 ? s : s.substring(0, nl);
+    }
+}

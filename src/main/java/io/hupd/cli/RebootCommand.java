@@ -1,0 +1,31 @@
+package io.hupd.cli;
+
+import io.hupd.adapters.sim.SimDevice;
+import io.hupd.runner.DeviceBusyException;
+import io.hupd.runner.DeviceLock;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+
+@Command(name = "reboot", mixinStandardHelpOptions = true,
+        description = "A clean reboot (shutdown clears the trial's bootcount), then a power-on.")
+final class RebootCommand implements Callable<Integer> {
+    @Mixin Common.DeviceDir device;
+    @Mixin Common.Debug debug;
+
+    @Override
+    public Integer call() throws Exception {
+        SimDevice sim = SimDevice.open(device.dir);
+        try (DeviceLock lock = DeviceLock.tryAcquire(sim.dataDir().resolve("hupd/lock")).orElseThrow(() ->
+                new DeviceBusyException("an update is running on this device: reboot when it ends"))) {
+            sim.shutdownCleanly("hupd reboot");
+        }
+        System.out.println("clean shutdown; powering on");
+        PowerCycle.End end = PowerCycle.once(device.dir, System.out, false);
+        if (end != PowerCycle.End.SETTLED) {
+            System.out.println(end == PowerCycle.End.UPDATE_IN_FLIGHT ? "an update is in flight"
+                    : "the device did not come up on its own: power it on again ('hupd boot')");
+        }
+        return Main.OK;
+    }
+}

@@ -1,0 +1,38 @@
+package io.hupd.cli;
+
+import io.hupd.adapters.sim.SimDevice;
+import io.hupd.image.ImageSources;
+import io.hupd.machine.MachineLimits;
+import io.hupd.persistence.StateStore;
+import io.hupd.ports.Clock;
+import io.hupd.ports.Device;
+import io.hupd.runner.StepRegistry;
+import io.hupd.runner.UpdateLog;
+import io.hupd.runner.UpdateService;
+import java.io.PrintStream;
+import java.nio.file.Path;
+
+/** One command's view of a simulated device: its ports, its log, its update service. */
+final class Session implements AutoCloseable {
+    final SimDevice sim;
+    final Device device;
+    final UpdateLog log;
+    final UpdateService service;
+
+    Session(Path dir, PrintStream out, boolean quiet) {
+        this.sim = SimDevice.open(dir);
+        this.device = sim.ports(Clock.SYSTEM, ImageSources::open);
+        this.log = new UpdateLog(out, new ConsoleProgress(out, System.console() != null && !quiet));
+        log.quiet(quiet);
+        this.service = new UpdateService(device, sim.dataDir(), MachineLimits.DEFAULT, log, new StepRegistry(device));
+    }
+
+    StateStore store() {
+        return service.store();
+    }
+
+    @Override
+    public void close() {
+        log.close();
+    }
+}

@@ -1,0 +1,105 @@
+package io.hupd.cli;
+
+import io.hupd.machine.Phase;
+import io.hupd.machine.UpdateContext;
+import io.hupd.persistence.JournalEntry;
+import io.hupd.persistence.StateStore;
+import io.hupd.persistence.StoredState;
+import io.hupd.ports.Device;
+import java.io.IOException;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+
+/** {@code hupd status}: the machine's state next to the ground truth (boot settings, breadcrumbs, slots). */
+final class StatusReport {
+    private StatusReport() {}
+
+    static Map<String, Object> collect(Device device, StateStore store, boolean poweredOn) throws IOException {
+        Map<String, Object> m = new LinkedHashMap<>();
+        Optional<StoredState> stored = store.load();
+        UpdateContext ctx = stored.map(StoredState::context).orElse(null);
+        String state = stored.map(StoredState::stateName).orElse("IDLE");
+        m.put("state", state);
+        m.put("updateId", ctx == null ? null : ctx.updateId);
+        String active = null;
+        String running = null;
+        if (poweredOn) {
+            active = device.slots().activeSlot();
+            running = device.slots().osRelease(active).get("VERSION_ID");
+        }
+        m.put("runningVersion", running);
+        m.put("activeSlot", active);
+        m.put("targetVersion", ctx == null ? null : ctx.targetVersion);
+        String lastResult = null;
+        String reason = null;
+        if (stored.isPresent() && stored.get().phase() == Phase.DONE) {
+            lastResult = state;
+            reason = ctx.reason;
+        } else {
+            Optional<JournalEntry> last = store.lastResult();
+            if (last.isPresent()) {
+                lastResult = last.get().to();
+                reason = last.get().reason();
+            }
+        }
+        if ("COMMITTED".equals(lastResult)) {
+            reason = null;
+        }
+        m.put("lastResult", lastResult);
+        m.put("reason", reason);
+        Map<String, Object> bl = new LinkedHashMap<>();
+        bl.put("flavour", device.bootloader().flavour());
+        try {
+            bl.putAll(device.bootloader().rawVariables());
+        } catch (IOException e) {
+            bl.put("error", e.getMessage());
+        }
+        m.put("bootloader", bl);
+        m.put("breadcrumbs", device.state().breadcrumbs());
+        m.put("markers", device.state().markers());
+        Map<String, Object> sup = new LinkedHashMap<>();
+        sup.put("running", poweredOn && device.supervisor().isRunning());
+        sup.put("version", device.supervisor().version().orElse(null));
+        m.put("supervisor", sup);
+        m.put("source", ctx == null ? null : ctx.source);
+        m.put("bytesFetched", ctx == null ? 0 : ctx.bytesFetched);
+        // Beyond the contract: what an operator asks next.
+        m.put("poweredOn", poweredOn);
+        m.put("attempts", ctx == null ? null : ctx.attempts);
+        m.put("failedCheck", ctx == null ? null : ctx.failedCheck);
+        m.put("slots", Map.of("A", slotStatus(device, "A"), "B", slotStatus(device, "B")));
+        return m;
+    }
+
+    private static String slotStatus(Device device, String slot) throws IOException {
+        return device.slots().verifiedVersion(slot).map(v -> "verified " + v).orElse("not bootable");
+    }
+
+    static String text(Map<String, Object> m) {
+        StringBuilder sb = new StringBuilder();
+        line(sb, "state", m.get("state") + (m.get("updateId") == null ? "" : " (update " + m.get("updateId") + ")"));
+        line(sb, "running", m.get("runningVersion") == null ? "(powered off: run 'hupd boot')"
+                : m.get("runningVersion") + " from slot " + m.get("activeSlot"));
+        if (m.get("targetVersion") != null) {
+            line(sb, "target", m.get("targetVersion") + (m.get("source") == null ? ""
+                    : " from " + m.get("source") + " (" + m.get("bytesFetched") + " bytes fetched)"));
+        }
+        if (m.get("lastResult") != null) {
+            line(sb, "last result", m.get("lastResult") + (m.get("reason") == null ? "" : ": " + m.get("reason")));
+        }
+        line(sb, "boot settings", String.valueOf(m.get("bootloader")));
+        line(sb, "breadcrumbs", String.valueOf(m.get("breadcrumbs")));
+        line(sb, "markers", String.valueOf(m.get("markers")));
+        @SuppressWarnings("unchecked")
+        Map<String, Object> sup = (Map<String, Object>) m.get("supervisor");
+        line(sb, "supervisor", (Boolean.TRUE.equals(sup.get("running")) ? "running " : "stopped ")
+                + (sup.get("version") == null ? "" : sup.get("version")));
+        line(sb, "slots", String.valueOf(m.get("slots")));
+        return sb.toString();
+    }
+
+    private static void line(StringBuilder sb, String k, String v) {
+        sb.append(String.format("%-14s %s%n", k + ":", v));
+    }
+}

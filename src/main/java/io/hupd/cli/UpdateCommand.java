@@ -1,0 +1,45 @@
+package io.hupd.cli;
+
+import io.hupd.machine.UpdateState;
+import io.hupd.runner.UpdateRequest;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(name = "update", mixinStandardHelpOptions = true,
+        description = "Update the OS up to the commit point (the boot switch) and the reboot.")
+final class UpdateCommand implements Callable<Integer> {
+    @Mixin Common.DeviceDir device;
+    @Option(names = "--target-version", required = true, paramLabel = "V") String target;
+    @Option(names = "--image", paramLabel = "REF", description = "image sources, tried in order") List<String> images = new ArrayList<>();
+    @Option(names = "--delta", paramLabel = "REF", description = "a delta source, tried before them") String delta;
+    @Option(names = "--no-require-upgrade", description = "allow the same or an older version") boolean noRequireUpgrade;
+    @Option(names = "--no-reboot", description = "stage the update; it takes effect at the next reboot") boolean noReboot;
+    @Option(names = "--json", description = "print the final status as JSON") boolean json;
+    @Mixin Common.Debug debug;
+
+    @Override
+    public Integer call() throws Exception {
+        try (Session s = new Session(device.dir, System.out, json)) {
+            UpdateState end = s.service.update(new UpdateRequest(target, images, delta, !noRequireUpgrade, !noReboot));
+            var status = StatusReport.collect(s.device, s.store(), s.sim.poweredOn());
+            if (json) {
+                System.out.println(Common.JSON.writeValueAsString(status));
+            }
+            if (end == UpdateState.FAILED) {
+                System.err.println("hupd: update failed: " + Main.oneLine(String.valueOf(status.get("reason"))));
+                return Main.FAILED;
+            }
+            if (!json) {
+                System.out.println(end == UpdateState.REBOOTING
+                        ? (noReboot ? "update staged: " + target + " runs after the next reboot"
+                                : "update staged and the device is rebooting: 'hupd boot' powers it on")
+                        : "update stopped in " + end);
+            }
+            return end == UpdateState.REBOOTING ? Main.OK : Main.FAILED;
+        }
+    }
+}
