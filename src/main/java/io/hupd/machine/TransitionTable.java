@@ -65,7 +65,6 @@ public final class TransitionTable {
 
         // After the commit point (SPEC §5): the altboot guard first, then health, then commit or roll back.
         t.add(new Transition(REBOOTING, BOOTED, CHECKING_ALTBOOT, null, null));
-        t.add(new Transition(REBOOTING, RESUME, REBOOTING, null, null));
         t.add(new Transition(CHECKING_ALTBOOT, SUCCEEDED, HEALTH_CHECKING, null, null));
         t.add(new Transition(CHECKING_ALTBOOT, ALTBOOT_DETECTED, ROLLING_BACK_ALTBOOT, null, RECORD_REASON));
         t.add(new Transition(HEALTH_CHECKING, SUCCEEDED, COMMITTING, null, null));

@@ -1,0 +1,140 @@
+package io.hupd.runner;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import io.hupd.adapters.sim.Ext4Image;
+import io.hupd.fs.Commands;
+import io.hupd.machine.UpdateState;
+import io.hupd.ports.BootSettings;
+import io.hupd.ports.StatePartition;
+import io.hupd.testkit.TestRig;
+import io.hupd.testkit.TreeSnapshot;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** The three stories of the demo, on each bootloader flavour, checked against the ground truth on disk. */
+class UpdateStoriesTest {
+    @TempDir
+    Path tmp;
+
+    @ParameterizedTest
+    @ValueSource(strings = {"uboot", "grub"})
+    void healthyUpdateIsCommitted(String bootloader) throws Exception {
+        TestRig rig = TestRig.create(tmp, bootloader);
+        assertEquals(UpdateState.REBOOTING, rig.update(TestRig.V2));
+        // Before the reboot: the settings name the new root on trial, the old OS still runs.
+        BootSettings trial = rig.sim.bootloader().read();
+        assertEquals(new BootSettings(3, true, 0), trial);
+        assertEquals(TestRig.V1, rig.runningVersion());
+        assertEquals(List.of(StatePartition.HEALTH_BREADCRUMB, StatePartition.ALTBOOT_BREADCRUMB),
+                rig.sim.state().breadcrumbs());
+
+        rig.powerOnUntilSettled();
+        assertEquals("COMMITTED", rig.state());
+        assertEquals(TestRig.V2, rig.runningVersion());
+        assertEquals(new BootSettings(3, false, 0), rig.sim.bootloader().read());
+        assertEquals(List.of(), rig.sim.state().breadcrumbs());
+        assertEquals("user data\n", Files.readString(rig.deviceDir.resolve("data/user/notes.txt")));
+        assertEquals(List.of("IDLE -START-> LOCKED", "LOCKED -SUCCEEDED-> PREFLIGHT",
+                "PREFLIGHT -SUCCEEDED-> STOPPING_SUPERVISOR", "STOPPING_SUPERVISOR -SUCCEEDED-> FETCHING",
+                "FETCHING -SUCCEEDED-> WRITING_ROOTFS", "WRITING_ROOTFS -SUCCEEDED-> UPDATING_BOOT_FILES",
+                "UPDATING_BOOT_FILES -SUCCEEDED-> UPDATING_SUPERVISOR",
+                "UPDATING_SUPERVISOR -SUCCEEDED-> ARMING_ROLLBACKS", "ARMING_ROLLBACKS -SUCCEEDED-> SWITCHING_BOOT",
+                "SWITCHING_BOOT -SUCCEEDED-> REBOOTING", "REBOOTING -BOOTED-> CHECKING_ALTBOOT",
+                "CHECKING_ALTBOOT -SUCCEEDED-> HEALTH_CHECKING", "HEALTH_CHECKING -SUCCEEDED-> COMMITTING",
+                "COMMITTING -SUCCEEDED-> COMMITTED"), rig.trace());
+        // The new boot files are in place; the user's config.json was kept back.
+        assertEquals(TestRig.V2 + "\n", Files.readString(rig.sim.bootDir().resolve("os-version")));
+        assertTrue(Files.readString(rig.sim.bootDir().resolve("config.json")).contains("deviceType"));
+        // The supervisor shipped with the new OS is newer, so it was updated, and it runs.
+        assertEquals("14.1.0", rig.ports().supervisor().version().orElseThrow());
+        assertTrue(rig.ports().supervisor().isRunning());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"uboot", "grub"})
+    void writtenSlotIsACleanExt4ThatTheRealToolsRead(String bootloader) throws Exception {
+        TestRig rig = TestRig.create(tmp, bootloader);
+        rig.update(TestRig.V2);
+        Path slot = rig.deviceDir.resolve("rootB.img");
+        assertEquals(0, Commands.run(List.of("e2fsck", "-fn", slot.toString()), Duration.ofSeconds(30)).exitCode());
+        String osRelease = Commands.check(List.of("debugfs", "-R", "cat /etc/os-release", slot.toString()),
+                Duration.ofSeconds(30)).out();
+        assertTrue(osRelease.contains("VERSION_ID=" + TestRig.V2), osRelease);
+        assertEquals("resin-rootB", new Ext4Image(slot).label());
+        if (bootloader.equals("grub")) {
+            Path env = Files.exists(rig.sim.bootDir().resolve("EFI/BOOT/grubenv"))
+                    ? rig.sim.bootDir().resolve("EFI/BOOT/grubenv") : rig.sim.bootDir().resolve("grub/grubenv");
+            String listed = Commands.check(List.of("grub-editenv", env.toString(), "list"), Duration.ofSeconds(10)).out();
+            assertTrue(listed.contains("resin_root_part=3"), listed);
+            assertTrue(listed.contains("upgrade_available=1"), listed);
+            assertEquals(1024, Files.size(env));
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"uboot", "grub"})
+    void brokenEngineIsRolledBackByHealthWithTheReasonKept(String bootloader) throws Exception {
+        TestRig rig = TestRig.create(tmp, bootloader);
+        Map<String, String> bootBefore = TreeSnapshot.of(rig.sim.bootDir());
+        assertEquals(UpdateState.REBOOTING, rig.update(TestRig.BROKEN));
+        assertNotEquals(bootBefore, TreeSnapshot.of(rig.sim.bootDir()));
+        rig.powerOnUntilSettled();
+
+        assertEquals("ROLLED_BACK_HEALTH", rig.state());
+        assertEquals(TestRig.V1, rig.runningVersion());
+        assertEquals(new BootSettings(2, false, 0), rig.sim.bootloader().read());
+        assertEquals(List.of(), rig.sim.state().breadcrumbs());
+        assertEquals(List.of(StatePartition.HEALTH_TRIGGERED), rig.sim.state().markers());
+        String marker = rig.sim.state().read(StatePartition.HEALTH_TRIGGERED).orElseThrow();
+        assertTrue(marker.contains("engine") && marker.contains("/dev/null"), marker);
+        assertEquals(bootBefore, TreeSnapshot.of(rig.sim.bootDir()), "boot partition restored byte for byte");
+        String reason = rig.store().load().orElseThrow().context().reason;
+        assertTrue(reason.contains("engine"), reason);
+        assertEquals("engine", rig.store().load().orElseThrow().context().failedCheck);
+        // The update's log file keeps the story, reason included.
+        Path log = rig.deviceDir.resolve("data/balenahup/" + rig.store().load().orElseThrow().context().updateId + ".log");
+        assertTrue(Files.readString(log).contains("ROLLING_BACK_HEALTH"), "log file " + log);
+        assertEquals("user data\n", Files.readString(rig.deviceDir.resolve("data/user/notes.txt")));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"uboot", "grub"})
+    void unbootableOsIsRolledBackByAltboot(String bootloader) throws Exception {
+        TestRig rig = TestRig.create(tmp, bootloader);
+        Map<String, String> bootBefore = TreeSnapshot.of(rig.sim.bootDir());
+        rig.update(TestRig.UNBOOTABLE);
+        int limit = rig.sim.bootloader().bootLimit();
+        // Each power-on of the new root is a failed boot until the bootloader falls back on the next one.
+        for (int i = 0; i < limit; i++) {
+            assertNull(rig.powerOn(), "power-on " + (i + 1) + " should reset in the unbootable root");
+        }
+        assertEquals("A", rig.powerOn(), "the bootloader falls back to the old root after " + limit + " failed boots");
+        assertEquals("ROLLED_BACK_ALTBOOT", rig.state());
+        rig.powerOnUntilSettled();
+        assertEquals("ROLLED_BACK_ALTBOOT", rig.state());
+        assertEquals(TestRig.V1, rig.runningVersion());
+        assertEquals(new BootSettings(2, false, 0), rig.sim.bootloader().read());
+        assertEquals(List.of(StatePartition.ALTBOOT_TRIGGERED), rig.sim.state().markers());
+        assertEquals(bootBefore, TreeSnapshot.of(rig.sim.bootDir()), "boot partition restored byte for byte");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"uboot", "grub"})
+    void afterARollbackTheNextUpdateWorks(String bootloader) throws Exception {
+        TestRig rig = TestRig.create(tmp, bootloader);
+        rig.update(TestRig.BROKEN);
+        rig.powerOnUntilSettled();
+        assertEquals(UpdateState.REBOOTING, rig.update(TestRig.V2));
+        rig.powerOnUntilSettled();
+        assertEquals("COMMITTED", rig.state());
+        assertEquals(TestRig.V2, rig.runningVersion());
+        assertEquals(List.of(), rig.sim.state().markers(), "old result markers are cleared by the next update");
+    }
+}

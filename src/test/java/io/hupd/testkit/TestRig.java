@@ -1,0 +1,150 @@
+package io.hupd.testkit;
+
+import io.hupd.adapters.sim.DeviceCreator;
+import io.hupd.adapters.sim.SampleOs;
+import io.hupd.adapters.sim.SimDevice;
+import io.hupd.image.ImageSources;
+import io.hupd.machine.MachineLimits;
+import io.hupd.machine.UpdateState;
+import io.hupd.persistence.JournalEntry;
+import io.hupd.persistence.StateStore;
+import io.hupd.persistence.StoredState;
+import io.hupd.ports.Clock;
+import io.hupd.ports.Device;
+import io.hupd.ports.Progress;
+import io.hupd.runner.StepRegistry;
+import io.hupd.runner.UpdateLog;
+import io.hupd.runner.UpdateRequest;
+import io.hupd.runner.UpdateService;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.UnaryOperator;
+
+/**
+ * A real simulated device (ext4 slots, boot folder, H2 database) with four sample OS images, driven in-process
+ * through the update service, with faults injected by wrapping steps.
+ */
+public final class TestRig {
+    public static final String TYPE = "raspberrypi4-64";
+    public static final String V1 = "2.113.4";
+    public static final String V2 = "2.114.0";
+    public static final String BROKEN = "2.115.1";
+    public static final String UNBOOTABLE = "2.116.0";
+
+    public final Path root;
+    public final Path deviceDir;
+    public final SimDevice sim;
+    private final Map<String, String> refs;
+    public MachineLimits limits = MachineLimits.DEFAULT;
+    /** Wraps the step registry of every service the rig makes (fault injection). */
+    public UnaryOperator<StepRegistry> steps = UnaryOperator.identity();
+    public final ByteArrayOutputStream output = new ByteArrayOutputStream();
+
+    private TestRig(Path root, Path deviceDir, SimDevice sim, Map<String, String> refs) {
+        this.root = root;
+        this.deviceDir = deviceDir;
+        this.sim = sim;
+        this.refs = refs;
+    }
+
+    public static TestRig create(Path tmp, String bootloader) throws IOException {
+        Path layout = tmp.resolve("images");
+        Path src = tmp.resolve("src");
+        Map<String, String> refs = Map.of(
+                V1, SampleOs.image(src, layout, TYPE, "arm64", V1, "14.0.0", SampleOs.Flaw.NONE),
+                V2, SampleOs.image(src, layout, TYPE, "arm64", V2, "14.1.0", SampleOs.Flaw.NONE),
+                BROKEN, SampleOs.image(src, layout, TYPE, "arm64", BROKEN, "14.1.0", SampleOs.Flaw.BROKEN_ENGINE),
+                UNBOOTABLE, SampleOs.image(src, layout, TYPE, "arm64", UNBOOTABLE, "14.1.0",
+                        SampleOs.Flaw.UNBOOTABLE));
+        Path dev = tmp.resolve("device");
+        SimDevice sim = DeviceCreator.create(dev, refs.get(V1), new DeviceCreator.Options(null, bootloader, "16M",
+                "4M", null, "online", "0ms", "20ms", 2, null), ImageSources::open, Progress.NONE);
+        Files.writeString(Files.createDirectories(dev.resolve("data/user")).resolve("notes.txt"), "user data\n");
+        return new TestRig(tmp, dev, sim, refs);
+    }
+
+    public String ref(String version) {
+        return refs.get(version);
+    }
+
+    public Device ports() {
+        return sim.ports(Clock.SYSTEM, ImageSources::open);
+    }
+
+    public UpdateService service(Device d) {
+        UpdateLog log = new UpdateLog(new PrintStream(output, true, StandardCharsets.UTF_8), Progress.NONE);
+        return new UpdateService(d, sim.dataDir(), limits, log, steps.apply(new StepRegistry(d)));
+    }
+
+    public UpdateRequest request(String version) {
+        return new UpdateRequest(version, List.of(ref(version)), null, true, true);
+    }
+
+    /** Runs {@code hupd update} in-process; returns the state it stopped in. */
+    public UpdateState update(String version) throws Exception {
+        return service(ports()).update(request(version));
+    }
+
+    /** One power-on; returns the booted slot or null after a watchdog reset. Reboot requests end it. */
+    public String powerOn() throws Exception {
+        SimDevice.PowerOn on = sim.powerOn();
+        if (!on.osUp()) {
+            return null;
+        }
+        Device d = ports();
+        service(d).onPowerOn();
+        return on.slot();
+    }
+
+    /** Power-ons until no update is in flight and no reboot is pending; fails after 25. */
+    public int powerOnUntilSettled() throws Exception {
+        for (int i = 1; i <= 25; i++) {
+            SimDevice.PowerOn on = sim.powerOn();
+            if (!on.osUp()) {
+                continue;
+            }
+            Device d = ports();
+            UpdateState s = service(d).onPowerOn();
+            if (!d.power().rebootRequested() && !s.inFlight()) {
+                return i;
+            }
+        }
+        throw new AssertionError("the device did not settle after 25 power-ons; state " + state());
+    }
+
+    public StateStore store() {
+        return new StateStore(sim.dataDir().resolve("hupd"));
+    }
+
+    public String state() throws IOException {
+        return store().load().map(StoredState::stateName).orElse("IDLE");
+    }
+
+    public List<JournalEntry> journal() throws IOException {
+        return store().journal(null);
+    }
+
+    /** "FROM -EVENT-> TO" for each persisted transition, in order. */
+    public List<String> trace() throws IOException {
+        List<String> out = new ArrayList<>();
+        for (JournalEntry e : journal()) {
+            out.add(e.from() + " -" + e.event() + "-> " + e.to());
+        }
+        return out;
+    }
+
+    public String runningVersion() throws IOException {
+        return ports().slots().osRelease(sim.bootedSlot()).get("VERSION_ID");
+    }
+
+    public String output() {
+        return output.toString(StandardCharsets.UTF_8);
+    }
+}
