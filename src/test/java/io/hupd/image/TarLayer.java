@@ -58,6 +58,14 @@ final class TarLayer {
         return this;
     }
 
+    TarLayer owned(String name, String content, int mode, int uid, int gid) {
+        file(name, content.getBytes(StandardCharsets.UTF_8), mode);
+        TarArchiveEntry e = entries.get(entries.size() - 1).header();
+        e.setUserId((long) uid);
+        e.setGroupId((long) gid);
+        return this;
+    }
+
     TarLayer zeros(String name, long size) {
         TarArchiveEntry e = header(name, TarConstants.LF_NORMAL);
         e.setMode(0644);
