@@ -261,8 +261,11 @@ public final class LayerFlattener {
                 return;
             }
             byte type = e.getLinkFlag();
+            // commons-compress calls any entry whose name ends in '/' a directory, even a symlink
+            boolean directory = type == TarConstants.LF_DIR || ((type == TarConstants.LF_NORMAL
+                    || type == TarConstants.LF_OLDNORM) && name.endsWith("/"));
             if (parts.isEmpty()) {
-                if (!e.isDirectory()) {
+                if (!directory) {
                     throw new Refusal("an entry that is not a directory would replace the root");
                 }
                 if (!createdInLayer.add("")) {
@@ -286,7 +289,7 @@ public final class LayerFlattener {
             for (int i = 1; i < parts.size(); i++) {
                 ancestorsOfCreated.add(String.join("/", parts.subList(0, i)));
             }
-            if (e.isDirectory()) {
+            if (directory) {
                 Path dir = parentOf(parts, true).resolve(last);
                 BasicFileAttributes existing = lstat(dir);
                 if (existing == null || !existing.isDirectory()) {
@@ -392,6 +395,7 @@ public final class LayerFlattener {
             if (!whiteoutsInLayer.add(String.join("/", parts))) {
                 throw new Refusal("duplicate whiteout in this layer");
             }
+            parentOf(parts, false);
             if (last.equals(OPAQUE)) {
                 opaqueDirs.add(dir);
                 return;
@@ -403,8 +407,6 @@ public final class LayerFlattener {
             if (hidden.equals(".") || hidden.equals("..") || hidden.startsWith(WHITEOUT)) {
                 throw new Refusal("malformed whiteout '" + Text.quote(last) + "'");
             }
-            // the parent check also happens later, but refusing now names the entry that planted the problem
-            parentOf(parts, false);
             whiteoutTargets.add(dir.isEmpty() ? hidden : dir + "/" + hidden);
         }
 

@@ -112,9 +112,7 @@ final class OciJson {
         if (n == null) {
             return out;
         }
-        var it = n.fields();
-        while (it.hasNext()) {
-            var e = it.next();
+        for (var e : n.properties()) {
             if (!e.getValue().isTextual()) {
                 throw new ImageSourceException(what + ": '" + field + "." + Text.quote(e.getKey())
                         + "' is not a string");

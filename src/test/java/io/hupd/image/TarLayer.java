@@ -58,6 +58,21 @@ final class TarLayer {
         return this;
     }
 
+    TarLayer owned(String name, String content, int mode, int uid, int gid) {
+        file(name, content.getBytes(StandardCharsets.UTF_8), mode);
+        TarArchiveEntry e = entries.get(entries.size() - 1).header();
+        e.setUserId((long) uid);
+        e.setGroupId((long) gid);
+        return this;
+    }
+
+    /** A file whose PAX header carries a comment of {@code bytes} bytes. */
+    TarLayer paxComment(String name, int bytes) {
+        file(name, new byte[0], 0644);
+        entries.get(entries.size() - 1).header().addPaxHeader("comment", "c".repeat(bytes));
+        return this;
+    }
+
     TarLayer zeros(String name, long size) {
         TarArchiveEntry e = header(name, TarConstants.LF_NORMAL);
         e.setMode(0644);

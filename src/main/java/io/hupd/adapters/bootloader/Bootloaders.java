@@ -9,7 +9,8 @@ import java.util.OptionalInt;
 
 /** The bootloader-settings flavours a device can have, by the names used in device.json and on the CLI. */
 public final class Bootloaders {
-    private static final List<String> FLAVOURS = List.of(UBootTextEnv.FLAVOUR, GrubEnv.FLAVOUR);
+    private static final List<String> FLAVOURS = List.of(UBootTextEnv.FLAVOUR, GrubEnv.FLAVOUR,
+            UBootBinaryEnv.FLAVOUR);
 
     private Bootloaders() {}
 
@@ -21,6 +22,7 @@ public final class Bootloaders {
         return switch (flavour) {
             case UBootTextEnv.FLAVOUR -> new UBootTextEnv(bootDir);
             case GrubEnv.FLAVOUR -> new GrubEnv(bootDir);
+            case UBootBinaryEnv.FLAVOUR -> new UBootBinaryEnv(bootDir);
             default -> throw unknown(flavour);
         };
     }
@@ -28,7 +30,8 @@ public final class Bootloaders {
     /**
      * Fresh settings for a new simulated device: {@code rootPart} named, no trial, no count. For U-Boot a present
      * {@code bootLimit} becomes {@code os_bc_lim} in extra_uEnv.txt (the user's other lines there are kept);
-     * absent, an existing extra_uEnv.txt is left alone. GRUB's limit is fixed by its script, so a limit for it is
+     * absent, an existing extra_uEnv.txt is left alone. For uboot-env it becomes {@code os_bc_lim} in the new
+     * environment, next to a new {@code fw_env.config} describing the two copies in {@code uboot.env}. GRUB's limit is fixed by its script, so a limit for it is
      * refused rather than silently ignored. GRUB's grubenv goes to {@code EFI/BOOT/} when the boot folder
      * already has that folder (its boot files came from an EFI image), else to {@code grub/}: the same rule
      * {@link #open} uses to find it again.
@@ -50,6 +53,8 @@ public final class Bootloaders {
                         + " back after one failed trial boot");
             }
             g.create(rootPart);
+        } else if (opened instanceof UBootBinaryEnv b) {
+            b.create(rootPart, bootLimit);
         }
         return opened;
     }

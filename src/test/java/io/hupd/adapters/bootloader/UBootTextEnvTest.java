@@ -289,6 +289,29 @@ class UBootTextEnvTest {
         assertEquals(new BootSettings(3, true, 0), env().read());
     }
 
+    @Test
+    void theCountIsClearedBeforeARootIsNamed() throws IOException {
+        // a crash between the two writes must not leave a stale count next to freshly written settings
+        List<String> ops = new ArrayList<>();
+        SettingsFiles recording = new SettingsFiles() {
+            @Override
+            public void write(Path target, byte[] content) throws IOException {
+                ops.add("write " + target.getFileName());
+                SettingsFiles.ATOMIC.write(target, content);
+            }
+
+            @Override
+            public void delete(Path target) throws IOException {
+                ops.add("delete " + target.getFileName());
+                SettingsFiles.ATOMIC.delete(target);
+            }
+        };
+        new UBootTextEnv(boot, recording).write(new BootSettings(3, true, 0));
+        new UBootTextEnv(boot, recording).write(new BootSettings(3, true, 2));
+        assertEquals(List.of("delete bootcount.env", "write resinOS_uEnv.txt", "write bootcount.env",
+                "write resinOS_uEnv.txt"), ops);
+    }
+
     // --- read-back ---
 
     @Test
