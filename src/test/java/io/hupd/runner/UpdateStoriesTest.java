@@ -24,7 +24,7 @@ class UpdateStoriesTest {
     Path tmp;
 
     @ParameterizedTest
-    @ValueSource(strings = {"uboot", "grub"})
+    @ValueSource(strings = {"uboot", "grub", "uboot-env"})
     void healthyUpdateIsCommitted(String bootloader) throws Exception {
         TestRig rig = TestRig.create(tmp, bootloader);
         assertEquals(UpdateState.REBOOTING, rig.update(TestRig.V2));
@@ -58,7 +58,7 @@ class UpdateStoriesTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"uboot", "grub"})
+    @ValueSource(strings = {"uboot", "grub", "uboot-env"})
     void writtenSlotIsACleanExt4ThatTheRealToolsRead(String bootloader) throws Exception {
         TestRig rig = TestRig.create(tmp, bootloader);
         rig.update(TestRig.V2);
@@ -79,7 +79,7 @@ class UpdateStoriesTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"uboot", "grub"})
+    @ValueSource(strings = {"uboot", "grub", "uboot-env"})
     void brokenEngineIsRolledBackByHealthWithTheReasonKept(String bootloader) throws Exception {
         TestRig rig = TestRig.create(tmp, bootloader);
         Map<String, String> bootBefore = TreeSnapshot.of(rig.sim.bootDir());
@@ -105,7 +105,7 @@ class UpdateStoriesTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"uboot", "grub"})
+    @ValueSource(strings = {"uboot", "grub", "uboot-env"})
     void unbootableOsIsRolledBackByAltboot(String bootloader) throws Exception {
         TestRig rig = TestRig.create(tmp, bootloader);
         Map<String, String> bootBefore = TreeSnapshot.of(rig.sim.bootDir());
@@ -126,7 +126,7 @@ class UpdateStoriesTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"uboot", "grub"})
+    @ValueSource(strings = {"uboot", "grub", "uboot-env"})
     void afterARollbackTheNextUpdateWorks(String bootloader) throws Exception {
         TestRig rig = TestRig.create(tmp, bootloader);
         rig.update(TestRig.BROKEN);
