@@ -44,7 +44,7 @@ public final class StateStore {
     public StateStore(Path dir, String scheme) {
         this.dir = dir;
         this.url = "jdbc:h2:" + scheme + dir.toAbsolutePath().resolve("state")
-                + ";WRITE_DELAY=0;DB_CLOSE_ON_EXIT=FALSE;TRACE_LEVEL_FILE=0";
+                + ";WRITE_DELAY=0;DB_CLOSE_ON_EXIT=FALSE;TRACE_LEVEL_FILE=0;MAX_COMPACT_TIME=0";
     }
 
     public Path directory() {
