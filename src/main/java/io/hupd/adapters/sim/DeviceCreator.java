@@ -71,6 +71,7 @@ public final class DeviceCreator {
         ResolvedImage image = source.resolve();
 
         Path scratch = Files.createTempDirectory("hupd-device-create");
+        boolean done = false;
         try {
             BlobStore store = new BlobStore(scratch.resolve("cache"));
             source.fetch(image, store, progress);
@@ -142,9 +143,14 @@ public final class DeviceCreator {
             if (!on.osUp()) {
                 throw new UserInputException("image " + imageRef + " does not boot: " + on.detail());
             }
+            done = true;
             return device;
         } finally {
             Trees.deleteRecursively(scratch);
+            if (!done) {
+                // no half-made device: the folder was empty or absent when we began
+                Trees.deleteRecursively(dir);
+            }
         }
     }
 }

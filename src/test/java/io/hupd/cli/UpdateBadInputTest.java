@@ -1,0 +1,224 @@
+package io.hupd.cli;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import io.hupd.adapters.sim.SampleOs;
+import io.hupd.image.ImageSpec;
+import io.hupd.image.OciLayoutWriter;
+import io.hupd.runner.DeviceLock;
+import io.hupd.testkit.TestRig;
+import io.hupd.testkit.TreeSnapshot;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Bad input through the command line: each is refused with one clear line, the right exit code, and nothing on
+ * the device changes (boot partition, state partition, both root slots, the user's data).
+ */
+class UpdateBadInputTest {
+    @TempDir
+    Path tmp;
+    TestRig rig;
+    String dev;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        rig = TestRig.create(tmp, "uboot");
+        dev = rig.deviceDir.toString();
+    }
+
+    record Run(int code, String out, String err) {}
+
+    static Run hupd(String... args) {
+        PrintStream oldOut = System.out;
+        PrintStream oldErr = System.err;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        try {
+            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+            int code = Main.run(args);
+            return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setOut(oldOut);
+            System.setErr(oldErr);
+        }
+    }
+
+    private Map<String, String> device() throws Exception {
+        Map<String, String> m = new TreeMap<>();
+        for (String part : new String[] {"boot", "state", "data/user"}) {
+            TreeSnapshot.of(rig.deviceDir.resolve(part)).forEach((k, v) -> m.put(part + "/" + k, v));
+        }
+        for (String img : new String[] {"rootA.img", "rootB.img"}) {
+            m.put(img, TreeSnapshot.sha256(Files.readAllBytes(rig.deviceDir.resolve(img))));
+        }
+        return m;
+    }
+
+    private void refused(int code, String messagePart, String... args) throws Exception {
+        Map<String, String> before = device();
+        Run r = hupd(args);
+        assertEquals(code, r.code(), "exit code; stderr: " + r.err());
+        String[] lines = r.err().strip().split("\n");
+        assertTrue(lines[lines.length - 1].startsWith("hupd: "), r.err());
+        assertTrue(r.err().contains(messagePart), "expected '" + messagePart + "' in: " + r.err());
+        assertFalse(r.err().contains("\tat "), "no stack trace: " + r.err());
+        assertEquals(before, device(), "nothing on the device changed");
+    }
+
+    @Test
+    void malformedTargetVersion() throws Exception {
+        refused(1, "is not a version", "update", "--device", dev, "--target-version", "2.x",
+                "--image", rig.ref(TestRig.V2));
+        refused(1, "is not a version", "update", "--device", dev, "--target-version", "2.114.0\n; rm -rf /",
+                "--image", rig.ref(TestRig.V2));
+    }
+
+    @Test
+    void downgradeAndSameVersionNeedTheFlag() throws Exception {
+        String old = SampleOs.image(tmp.resolve("src2"), tmp.resolve("old"), TestRig.TYPE, "arm64", "2.100.0",
+                null, SampleOs.Flaw.NONE);
+        refused(1, "is not newer than the running 2.113.4", "update", "--device", dev, "--target-version",
+                "2.100.0", "--image", old);
+        refused(1, "is not newer", "update", "--device", dev, "--target-version", TestRig.V1,
+                "--image", rig.ref(TestRig.V1));
+    }
+
+    @Test
+    void imageForAnotherDeviceTypeOrArchitecture() throws Exception {
+        String other = SampleOs.image(tmp.resolve("src2"), tmp.resolve("o1"), "intel-nuc", "arm64", "2.200.0",
+                null, SampleOs.Flaw.NONE);
+        refused(1, "intel-nuc, this device is raspberrypi4-64", "update", "--device", dev,
+                "--target-version", "2.200.0", "--image", other);
+        String amd = SampleOs.image(tmp.resolve("src3"), tmp.resolve("o2"), TestRig.TYPE, "amd64", "2.200.0",
+                null, SampleOs.Flaw.NONE);
+        refused(1, "architecture amd64, this device is arm64", "update", "--device", dev,
+                "--target-version", "2.200.0", "--image", amd);
+    }
+
+    @Test
+    void targetVersionDifferentFromTheImage() throws Exception {
+        refused(1, "holds version 2.114.0, not the target 2.300.0", "update", "--device", dev,
+                "--target-version", "2.300.0", "--image", rig.ref(TestRig.V2));
+    }
+
+    @Test
+    void missingOrBrokenSources() throws Exception {
+        refused(1, "no image source answers", "update", "--device", dev, "--target-version", "2.114.0",
+                "--image", "oci:" + tmp.resolve("nowhere") + ":2.114.0");
+        refused(1, "2.999.0", "update", "--device", dev, "--target-version", "2.114.0",
+                "--image", "oci:" + tmp.resolve("images") + ":2.999.0");
+        Files.writeString(tmp.resolve("images/index.json"), "{ garbage");
+        refused(1, "index.json", "update", "--device", dev, "--target-version", "2.114.0",
+                "--image", rig.ref(TestRig.V2));
+        refused(1, "hupd: ", "update", "--device", dev, "--target-version", "2.114.0", "--image", "not-a-ref");
+    }
+
+    @Test
+    void imageWithoutOsRelease() throws Exception {
+        // OciLayoutWriter adds os-release, so this image's layer is packed without one by the real umoci.
+        Path rootfs = tmp.resolve("bare");
+        Files.createDirectories(rootfs.resolve("boot"));
+        Files.writeString(rootfs.resolve("boot/init"), "kernel\n");
+        Path layout = tmp.resolve("bare-layout");
+        io.hupd.fs.Commands.check(java.util.List.of("umoci", "init", "--layout", layout.toString()),
+                java.time.Duration.ofSeconds(30));
+        io.hupd.fs.Commands.check(java.util.List.of("umoci", "new", "--image", layout + ":base"),
+                java.time.Duration.ofSeconds(30));
+        io.hupd.fs.Commands.check(java.util.List.of("umoci", "insert", "--image", layout + ":base", "--tag",
+                "2.200.0", rootfs.toString(), "/"), java.time.Duration.ofSeconds(30));
+        io.hupd.fs.Commands.check(java.util.List.of("umoci", "config", "--image", layout + ":2.200.0",
+                "--architecture", "arm64", "--os", "linux"), java.time.Duration.ofSeconds(30));
+        refused(1, "no /etc/os-release", "update", "--device", dev, "--target-version", "2.200.0",
+                "--image", "oci:" + layout + ":2.200.0");
+    }
+
+    @Test
+    void bootSettingsThatDoNotParseOrDoNotNameTheActiveRoot() throws Exception {
+        Path env = rig.sim.bootDir().resolve("resinOS_uEnv.txt");
+        String good = Files.readString(env);
+        Files.writeString(env, "resin_root_part=zz\nupgrade_available=0\n");
+        refused(1, "boot settings cannot be read", "update", "--device", dev, "--target-version", TestRig.V2,
+                "--image", rig.ref(TestRig.V2));
+        Files.writeString(env, good.replace("resin_root_part=2", "resin_root_part=3"));
+        refused(1, "the running root is slot A", "update", "--device", dev, "--target-version", TestRig.V2,
+                "--image", rig.ref(TestRig.V2));
+    }
+
+    @Test
+    void runningOsTooOld() throws Exception {
+        Path old = tmp.resolve("old-device");
+        String ref = SampleOs.image(tmp.resolve("src4"), tmp.resolve("old-images"), TestRig.TYPE, "arm64",
+                "2.12.0", null, SampleOs.Flaw.NONE);
+        assertEquals(0, hupd("device", "create", "--dir", old.toString(), "--image", ref, "--root-size", "16M",
+                "--boot-size", "4M").code());
+        Run r = hupd("update", "--device", old.toString(), "--target-version", TestRig.V2, "--image",
+                rig.ref(TestRig.V2));
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains("too old to be updated (needs >= 2.14.0)"), r.err());
+    }
+
+    @Test
+    void badCommandLinesExit2() throws Exception {
+        refused(2, "Unknown option", "update", "--device", dev, "--target-version", TestRig.V2,
+                "--image", rig.ref(TestRig.V2), "--frobnicate");
+        refused(2, "--target-version", "update", "--device", dev, "--image", rig.ref(TestRig.V2));
+        refused(2, "hupd: ", "no-such-command");
+        refused(2, "--health-count", "device", "create", "--dir", tmp.resolve("x").toString(), "--image", "y",
+                "--health-count", "many");
+        refused(1, "no image source", "update", "--device", dev, "--target-version", TestRig.V2);
+    }
+
+    @Test
+    void notADevice() throws Exception {
+        Run r = hupd("status", "--device", tmp.resolve("nothing").toString());
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains("is not a simulated device"), r.err());
+    }
+
+    @Test
+    void secondUpdateWhileOneHoldsTheLockExits9() throws Exception {
+        try (DeviceLock held = DeviceLock.tryAcquire(rig.deviceDir.resolve("data/hupd/lock")).orElseThrow()) {
+            refused(9, "holds this device's lock", "update", "--device", dev, "--target-version", TestRig.V2,
+                    "--image", rig.ref(TestRig.V2));
+        }
+    }
+
+    @Test
+    void deviceCreateRefusesBadInputAndLeavesNoHalfDevice() throws Exception {
+        Path d = tmp.resolve("new");
+        Run r = hupd("device", "create", "--dir", d.toString(), "--image", rig.ref(TestRig.V1), "--bootloader", "lilo");
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains("unknown bootloader 'lilo'"), r.err());
+        assertFalse(Files.exists(d.resolve("device.json")));
+        r = hupd("device", "create", "--dir", rig.deviceDir.toString(), "--image", rig.ref(TestRig.V1));
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains("is not empty"), r.err());
+        r = hupd("device", "create", "--dir", d.toString(), "--image", rig.ref(TestRig.V1), "--root-size", "lots");
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains("is not a size"), r.err());
+    }
+
+    @Test
+    void imageCreateRefusesBadInput() throws Exception {
+        Run r = hupd("image", "create", "--rootfs", tmp.resolve("none").toString(), "--version", "2.1.0",
+                "--device-type", "x", "--output", "oci:" + tmp.resolve("l") + ":t");
+        assertEquals(1, r.code());
+        r = hupd("image", "create", "--rootfs", tmp.toString(), "--version", "two", "--device-type", "x",
+                "--output", "oci:" + tmp.resolve("l") + ":t");
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains("is not a version"), r.err());
+        OciLayoutWriter.write(rig.root.resolve("src/rootfs-" + TestRig.V1), new ImageSpec("2.113.5", "t", "arm64",
+                Optional.empty()), tmp.resolve("ok"), "ok");
+    }
+}
