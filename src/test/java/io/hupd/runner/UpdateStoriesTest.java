@@ -23,6 +23,16 @@ class UpdateStoriesTest {
     @TempDir
     Path tmp;
 
+    /**
+     * The boot partition's files but the bootloader's own (compared by their values instead: the binary U-Boot
+     * env's copy counter rightly moves on with every write).
+     */
+    private static Map<String, String> bootFiles(TestRig rig) throws Exception {
+        Map<String, String> files = new java.util.TreeMap<>(TreeSnapshot.of(rig.sim.bootDir()));
+        files.keySet().removeAll(io.hupd.ports.BootFilePolicy.BALENA.bootloaderOwned());
+        return files;
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"uboot", "grub", "uboot-env"})
     void healthyUpdateIsCommitted(String bootloader) throws Exception {
@@ -82,9 +92,9 @@ class UpdateStoriesTest {
     @ValueSource(strings = {"uboot", "grub", "uboot-env"})
     void brokenEngineIsRolledBackByHealthWithTheReasonKept(String bootloader) throws Exception {
         TestRig rig = TestRig.create(tmp, bootloader);
-        Map<String, String> bootBefore = TreeSnapshot.of(rig.sim.bootDir());
+        Map<String, String> bootBefore = bootFiles(rig);
         assertEquals(UpdateState.REBOOTING, rig.update(TestRig.BROKEN));
-        assertNotEquals(bootBefore, TreeSnapshot.of(rig.sim.bootDir()));
+        assertNotEquals(bootBefore, bootFiles(rig));
         rig.powerOnUntilSettled();
 
         assertEquals("ROLLED_BACK_HEALTH", rig.state());
@@ -94,7 +104,7 @@ class UpdateStoriesTest {
         assertEquals(List.of(StatePartition.HEALTH_TRIGGERED), rig.sim.state().markers());
         String marker = rig.sim.state().read(StatePartition.HEALTH_TRIGGERED).orElseThrow();
         assertTrue(marker.contains("engine") && marker.contains("/dev/null"), marker);
-        assertEquals(bootBefore, TreeSnapshot.of(rig.sim.bootDir()), "boot partition restored byte for byte");
+        assertEquals(bootBefore, bootFiles(rig), "boot partition restored byte for byte");
         String reason = rig.store().load().orElseThrow().context().reason;
         assertTrue(reason.contains("engine"), reason);
         assertEquals("engine", rig.store().load().orElseThrow().context().failedCheck);
@@ -108,7 +118,7 @@ class UpdateStoriesTest {
     @ValueSource(strings = {"uboot", "grub", "uboot-env"})
     void unbootableOsIsRolledBackByAltboot(String bootloader) throws Exception {
         TestRig rig = TestRig.create(tmp, bootloader);
-        Map<String, String> bootBefore = TreeSnapshot.of(rig.sim.bootDir());
+        Map<String, String> bootBefore = bootFiles(rig);
         rig.update(TestRig.UNBOOTABLE);
         int limit = rig.sim.bootloader().bootLimit();
         // Each power-on of the new root is a failed boot until the bootloader falls back on the next one.
@@ -122,7 +132,7 @@ class UpdateStoriesTest {
         assertEquals(TestRig.V1, rig.runningVersion());
         assertEquals(new BootSettings(2, false, 0), rig.sim.bootloader().read());
         assertEquals(List.of(StatePartition.ALTBOOT_TRIGGERED), rig.sim.state().markers());
-        assertEquals(bootBefore, TreeSnapshot.of(rig.sim.bootDir()), "boot partition restored byte for byte");
+        assertEquals(bootBefore, bootFiles(rig), "boot partition restored byte for byte");
     }
 
     @ParameterizedTest
