@@ -68,7 +68,10 @@ final class StatusReport {
         m.put("poweredOn", poweredOn);
         m.put("attempts", ctx == null ? null : ctx.attempts);
         m.put("failedCheck", ctx == null ? null : ctx.failedCheck);
-        m.put("slots", Map.of("A", slotStatus(device, "A"), "B", slotStatus(device, "B")));
+        Map<String, String> slots = new LinkedHashMap<>();
+        slots.put("A", slotStatus(device, "A"));
+        slots.put("B", slotStatus(device, "B"));
+        m.put("slots", slots);
         return m;
     }
 

@@ -11,6 +11,21 @@ import java.nio.file.attribute.BasicFileAttributes;
 public final class Trees {
     private Trees() {}
 
+    /** Bytes of the regular files below a folder (links not followed). */
+    public static long size(Path root) throws IOException {
+        long[] total = {0};
+        Files.walkFileTree(root, new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
+                if (attrs.isRegularFile()) {
+                    total[0] += attrs.size();
+                }
+                return FileVisitResult.CONTINUE;
+            }
+        });
+        return total[0];
+    }
+
     /** Deletes a folder tree without following symbolic links out of it. */
     public static void deleteRecursively(Path root) throws IOException {
         if (!Files.exists(root, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {

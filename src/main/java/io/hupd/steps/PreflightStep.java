@@ -91,7 +91,7 @@ public final class PreflightStep implements Step {
                     problems.add(ref + ": " + wrong);
                     continue;
                 }
-                return null;
+                return dataSpaceProblem(image);
             } catch (Exception e) {
                 problems.add(ref + ": " + e.getMessage());
                 log.warn("source " + ref + " does not answer: " + e.getMessage());
@@ -101,6 +101,24 @@ public final class PreflightStep implements Step {
             return mismatch;
         }
         return "no image source answers: " + String.join("; ", problems);
+    }
+
+    /**
+     * The data partition holds the download and, while the slot is written, the flattened tree; a root
+     * filesystem is rarely more than four times its gzip layers, so five times the download is asked for.
+     */
+    private String dataSpaceProblem(ResolvedImage image) throws IOException {
+        long needed = image.totalBytes() * 5;
+        long free = device.data().freeBytes();
+        if (needed > free) {
+            return "not enough free space in the data partition: the image needs about " + mib(needed)
+                    + " MiB (download and staging), " + mib(free) + " MiB are free";
+        }
+        return null;
+    }
+
+    static long mib(long bytes) {
+        return (bytes + (1 << 20) - 1) >> 20;
     }
 
     /** Device type and architecture from the image config (the os-release inside is checked again before writing). */

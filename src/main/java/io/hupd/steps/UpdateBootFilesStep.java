@@ -18,6 +18,11 @@ public final class UpdateBootFilesStep implements Step {
 
     private final Device device;
 
+    static String spaceMessage(long needed, long free) {
+        return "not enough space on the boot partition: the new boot files need " + needed + " more bytes, "
+                + free + " are free, and " + MINIMUM_FREE_AFTER + " must stay free";
+    }
+
     public UpdateBootFilesStep(Device device) {
         this.device = device;
     }
@@ -37,9 +42,7 @@ public final class UpdateBootFilesStep implements Step {
             long needed = device.boot().bytesNeeded(newBoot, device.bootFilePolicy());
             long free = device.boot().freeBytes();
             if (free - needed < MINIMUM_FREE_AFTER) {
-                return StepOutcome.failed("not enough space on the boot partition: the new boot files need "
-                        + needed + " bytes, " + free + " are free, and " + MINIMUM_FREE_AFTER
-                        + " must stay free");
+                return StepOutcome.failed(spaceMessage(needed, free));
             }
             device.boot().backup(backup, device.bootFilePolicy());
         }

@@ -62,6 +62,30 @@ public final class WriteRootfsStep implements Step {
     }
 
     private String checkTree(Path tree, UpdateContext ctx) throws IOException {
+        String identity = checkIdentity(tree, ctx);
+        if (identity != null) {
+            return identity;
+        }
+        // ext4 needs room for its own metadata (inode tables, journal): ask for a tenth more plus 4 MiB.
+        long treeBytes = Trees.size(tree);
+        long capacity = device.slots().capacityBytes(ctx.spareSlot);
+        if (treeBytes + treeBytes / 10 + (4 << 20) > capacity) {
+            return "the new root filesystem (" + PreflightStep.mib(treeBytes) + " MiB) does not fit in slot "
+                    + ctx.spareSlot + " (" + PreflightStep.mib(capacity) + " MiB)";
+        }
+        // balena's dry run, before anything is written: the boot partition must keep 512 KiB free.
+        Path bootFiles = tree.resolve("resin-boot");
+        if (Files.isDirectory(bootFiles, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            long needed = device.boot().bytesNeeded(bootFiles, device.bootFilePolicy());
+            long free = device.boot().freeBytes();
+            if (free - needed < UpdateBootFilesStep.MINIMUM_FREE_AFTER) {
+                return UpdateBootFilesStep.spaceMessage(needed, free);
+            }
+        }
+        return null;
+    }
+
+    private String checkIdentity(Path tree, UpdateContext ctx) throws IOException {
         Path osRelease = tree.resolve("etc/os-release");
         if (!Files.isRegularFile(osRelease, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
             return "the image has no /etc/os-release: it is not an OS image";

@@ -168,6 +168,32 @@ class UpdateBadInputTest {
         assertTrue(r.err().contains("too old to be updated (needs >= 2.14.0)"), r.err());
     }
 
+    private String imageWith(String version, String file, int bytes) throws Exception {
+        Path root = tmp.resolve("big-" + version);
+        SampleOs.writeRootfs(root, version, null, SampleOs.Flaw.NONE);
+        Files.createDirectories(root.resolve(file).getParent());
+        Files.write(root.resolve(file), new byte[bytes]);
+        OciLayoutWriter.write(root, new ImageSpec(version, TestRig.TYPE, "arm64", Optional.empty()),
+                tmp.resolve("big"), version);
+        return "oci:" + tmp.resolve("big") + ":" + version;
+    }
+
+    @Test
+    void aRootFilesystemThatDoesNotFitTheSpareSlot() throws Exception {
+        String ref = imageWith("2.200.0", "usr/share/huge.bin", 20 << 20);
+        refused(1, "does not fit in slot B (16 MiB)", "update", "--device", dev, "--target-version", "2.200.0",
+                "--image", ref);
+        assertTrue(rig.ports().supervisor().isRunning());
+    }
+
+    @Test
+    void bootFilesThatWouldLeaveLessThan512KiBFree() throws Exception {
+        // The rig's boot partition is 4 MiB; 3.6 MiB of new boot files would leave less than 512 KiB.
+        String ref = imageWith("2.200.0", "resin-boot/firmware.bin", 3600 * 1024);
+        refused(1, "not enough space on the boot partition", "update", "--device", dev, "--target-version",
+                "2.200.0", "--image", ref);
+    }
+
     @Test
     void badCommandLinesExit2() throws Exception {
         refused(2, "Unknown option", "update", "--device", dev, "--target-version", TestRig.V2,
