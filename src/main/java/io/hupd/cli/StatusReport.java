@@ -17,9 +17,16 @@ final class StatusReport {
 
     static Map<String, Object> collect(Device device, StateStore store, boolean poweredOn) throws IOException {
         Map<String, Object> m = new LinkedHashMap<>();
-        Optional<StoredState> stored = store.load();
+        Optional<StoredState> stored;
+        String dbProblem = null;
+        try {
+            stored = store.load();
+        } catch (IOException e) {
+            stored = Optional.empty();
+            dbProblem = e.getMessage();
+        }
         UpdateContext ctx = stored.map(StoredState::context).orElse(null);
-        String state = stored.map(StoredState::stateName).orElse("IDLE");
+        String state = dbProblem != null ? "UNKNOWN" : stored.map(StoredState::stateName).orElse("IDLE");
         m.put("state", state);
         m.put("updateId", ctx == null ? null : ctx.updateId);
         String active = null;
@@ -37,7 +44,7 @@ final class StatusReport {
             lastResult = state;
             reason = ctx.reason;
         } else {
-            Optional<JournalEntry> last = store.lastResult();
+            Optional<JournalEntry> last = dbProblem != null ? Optional.empty() : store.lastResult();
             if (last.isPresent()) {
                 lastResult = last.get().to();
                 reason = last.get().reason();
@@ -72,6 +79,9 @@ final class StatusReport {
         slots.put("A", slotStatus(device, "A"));
         slots.put("B", slotStatus(device, "B"));
         m.put("slots", slots);
+        if (dbProblem != null) {
+            m.put("database", "unreadable: " + dbProblem + " (the next boot or update rebuilds it from the disk)");
+        }
         return m;
     }
 

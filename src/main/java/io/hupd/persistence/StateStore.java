@@ -55,6 +55,22 @@ public final class StateStore {
         return Files.exists(dir.resolve("state.mv.db"));
     }
 
+    /**
+     * Moves an unreadable database aside (kept for inspection, never deleted) so that a fresh one can be made.
+     *
+     * @return where it went
+     */
+    public Path quarantine(Instant at) throws IOException {
+        Path db = dir.resolve("state.mv.db");
+        Path kept = dir.resolve("state.mv.db.unreadable-" + at.getEpochSecond());
+        if (Files.exists(db)) {
+            Files.move(db, kept, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
+        Files.deleteIfExists(dir.resolve("state.trace.db"));
+        io.hupd.fs.AtomicFiles.forceDirectory(dir);
+        return kept;
+    }
+
     public Optional<StoredState> load() throws IOException {
         if (!exists()) {
             return Optional.empty();

@@ -71,15 +71,14 @@ public final class UpdateRunner {
         }
     }
 
-    /** Journals the move out of a state this hupd does not know into the safe known state it was restored in. */
-    void persistRecovered(String unknownState, UpdateState to) throws IOException {
+    /** Journals a move into a state recovery chose without an event: out of an unknown state, or after a lost database. */
+    void persistRecovered(String from, UpdateState to, String why) throws IOException {
         UpdateContext ctx = machine.context();
         ctx.transitions++;
-        store.record(unknownState, UpdateEvent.RESUME.name(), to.name(), to.phase(), ctx.reason, ctx,
-                device.clock().now());
+        store.record(from, UpdateEvent.RESUME.name(), to.name(), to.phase(), why, ctx, device.clock().now());
         openLogFile(ctx);
         log.state(to.name());
-        log.info(unknownState + " -> " + to + ": " + ctx.reason);
+        log.warn(from + " -> " + to + ": " + why);
     }
 
     void openLogFile(UpdateContext ctx) {

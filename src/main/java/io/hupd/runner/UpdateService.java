@@ -162,9 +162,26 @@ public final class UpdateService {
     /** Loads the persisted state into the machine (a state this hupd does not know is put in a safe known one). */
     private Optional<StoredState> restore(UpdateMachine machine, UpdateRunner runner, Trigger trigger)
             throws IOException {
-        Optional<StoredState> stored = store().load();
+        Optional<StoredState> stored;
+        String lost = null;
+        try {
+            stored = store().load();
+        } catch (IOException e) {
+            lost = "unreadable (" + e.getMessage() + ")";
+            Path kept = store().quarantine(device.clock().now());
+            log.warn("the state database is " + lost + "; kept as " + kept.getFileName() + " for inspection");
+            stored = Optional.empty();
+        }
         if (stored.isEmpty()) {
-            return stored;
+            Optional<StateRebuilder.Rebuilt> rebuilt = new StateRebuilder(device).rebuild();
+            if (rebuilt.isEmpty()) {
+                return stored;
+            }
+            StateRebuilder.Rebuilt r = rebuilt.get();
+            machine.restore(r.state(), r.context());
+            runner.persistRecovered("DATABASE_LOST", r.state(), "the state database was "
+                    + (lost != null ? lost : "missing") + "; rebuilt from the disk (" + r.evidence() + ")");
+            return Optional.of(new StoredState(r.state().name(), r.state().phase(), r.context()));
         }
         StoredState s = stored.get();
         Optional<UpdateState> known = RecoveryTable.known(s.stateName());
@@ -185,6 +202,15 @@ public final class UpdateService {
             throws IOException {
         RecoveryTable.Action action = RecoveryTable.actionFor(stored.stateName(), stored.phase(), trigger);
         UpdateContext ctx = machine.context();
+        if (machine.state().phase() == Phase.BEFORE_COMMIT && machine.state() != UpdateState.SWITCHING_BOOT
+                && ctx.spareSlot != null && SwitchBootStep.switched(device, ctx)) {
+            // The database is behind the disk (an older copy came back after a power cut): the boot settings
+            // are the truth, and nothing before the switch may run again on a device that has switched.
+            machine.restore(UpdateState.SWITCHING_BOOT, ctx);
+            runner.persistRecovered(stored.stateName(), UpdateState.SWITCHING_BOOT,
+                    "the database is behind the boot settings, which show the switch done");
+            action = RecoveryTable.Action.ASK_BOOT_SETTINGS;
+        }
         switch (action) {
             case NOTHING, WAIT_FOR_REBOOT -> { }
             case RESUME -> runner.fire(UpdateEvent.RESUME, null);
@@ -192,7 +218,7 @@ public final class UpdateService {
             case REVERT_UNKNOWN -> {
                 ctx.reason = "state " + stored.stateName() + " (written by a newer hupd) is not known here;"
                         + " reverting";
-                runner.persistRecovered(stored.stateName(), machine.state());
+                runner.persistRecovered(stored.stateName(), machine.state(), ctx.reason);
             }
             case ASK_BOOT_SETTINGS -> {
                 if (SwitchBootStep.switched(device, ctx)) {

@@ -15,6 +15,12 @@ public final class CommitStep implements Step {
 
     @Override
     public StepOutcome run(UpdateContext ctx, StepLog log) throws Exception {
+        String booted = device.slots().activeSlot();
+        if (!booted.equals(ctx.spareSlot)) {
+            // Mender's rule: never commit a root that is not the one running.
+            throw new java.io.IOException("commit refused: the running root is slot " + booted
+                    + ", not the new slot " + ctx.spareSlot);
+        }
         // Breadcrumbs first: once they are gone no guard acts, and the settings write below is then harmless.
         device.state().disarm();
         device.bootloader().write(new BootSettings(device.slots().partitionOf(ctx.spareSlot), false, 0));

@@ -22,6 +22,10 @@ public final class HealthCheckStep implements Step {
     public StepOutcome run(UpdateContext ctx, StepLog log) throws Exception {
         BootSettings settings = device.bootloader().read();
         String booted = device.slots().activeSlot();
+        if (!booted.equals(ctx.spareSlot)) {
+            return StepOutcome.of(UpdateEvent.UNHEALTHY, "the new OS is not running (slot " + booted
+                    + " booted, the update wrote slot " + ctx.spareSlot + ")");
+        }
         if (!settings.upgradeAvailable() && settings.rootPart() == device.slots().partitionOf(booted)
                 && booted.equals(ctx.spareSlot)) {
             // A commit that was interrupted after its settings write: nothing left to prove.

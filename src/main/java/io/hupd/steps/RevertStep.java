@@ -36,7 +36,11 @@ public final class RevertStep implements Step {
             device.slots().markNotBootable(ctx.spareSlot);
         }
         device.supervisor().start();
-        log.info("update reverted; still running " + ctx.fromVersion + ": " + ctx.reason);
+        log.info("update reverted; the device runs " + ctx.fromVersion + ": " + ctx.reason);
+        if (!active.equals(device.slots().activeSlot())) {
+            // only after a lost database: the settings name the old OS, but the new one is running
+            device.power().reboot("back to " + ctx.fromVersion);
+        }
         return StepOutcome.succeeded();
     }
 }

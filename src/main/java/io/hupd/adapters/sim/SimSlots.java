@@ -56,6 +56,7 @@ final class SimSlots implements Slots {
 
     @Override
     public void write(String slot, Path tree, Progress progress) throws IOException {
+        refuseRunning(slot, "write");
         progress.start("writing root " + slot, -1);
         try {
             device.image(slot).format(tree, "resin-root" + slot, device.config().rootSizeBytes());
@@ -105,6 +106,13 @@ final class SimSlots implements Slots {
         }
         String s = java.nio.file.Files.readString(f).strip();
         return s.startsWith("verified ") ? Optional.of(s.substring("verified ".length())) : Optional.empty();
+    }
+
+    /** The last line of defence: whatever the database says, the running root is never written. */
+    private void refuseRunning(String slot, String what) throws IOException {
+        if (device.poweredOn() && slot.equals(activeSlot())) {
+            throw new IOException("refusing to " + what + " slot " + slot + ": it is the running root");
+        }
     }
 
     private Path statusFile(String slot) {

@@ -1,0 +1,108 @@
+package io.hupd.runner;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import io.hupd.machine.UpdateState;
+import io.hupd.ports.BootSettings;
+import io.hupd.testkit.Faults;
+import io.hupd.testkit.TestRig;
+import java.io.RandomAccessFile;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Random;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * hupd's database is deleted, truncated or scribbled over while an update is in each state. The device must
+ * still end on a working OS (the old one, or the new one after its trial), with the boot settings, the
+ * breadcrumbs and {@code hupd status} agreeing.
+ */
+class DatabaseLossTest {
+    enum Damage { DELETE, TRUNCATE, BITFLIP }
+
+    @TempDir
+    Path tmp;
+
+    static Stream<Arguments> cases() {
+        List<UpdateState> states = List.of(UpdateState.FETCHING, UpdateState.WRITING_ROOTFS,
+                UpdateState.UPDATING_BOOT_FILES, UpdateState.ARMING_ROLLBACKS, UpdateState.SWITCHING_BOOT,
+                UpdateState.HEALTH_CHECKING, UpdateState.COMMITTING);
+        return states.stream().flatMap(s -> Stream.of(Damage.values()).map(d -> Arguments.of(s, d)));
+    }
+
+    static void damage(Path db, Damage d, long seed) throws Exception {
+        switch (d) {
+            case DELETE -> Files.delete(db);
+            case TRUNCATE -> {
+                try (RandomAccessFile f = new RandomAccessFile(db.toFile(), "rw")) {
+                    f.setLength(f.length() / 3);
+                }
+            }
+            case BITFLIP -> {
+                Random r = new Random(seed);
+                try (RandomAccessFile f = new RandomAccessFile(db.toFile(), "rw")) {
+                    for (int i = 0; i < 64; i++) {
+                        long at = (long) (r.nextDouble() * f.length());
+                        f.seek(at);
+                        int b = f.read();
+                        f.seek(at);
+                        f.write(b ^ (1 << r.nextInt(8)));
+                    }
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "{1} while {0}")
+    @MethodSource("cases")
+    void theDeviceEndsOnAWorkingOs(UpdateState state, Damage d) throws Exception {
+        TestRig rig = TestRig.create(tmp, "uboot");
+        if (state.phase() == io.hupd.machine.Phase.BEFORE_COMMIT) {
+            rig.steps = Faults.at(state, Faults.Kind.CRASH_AFTER, 1);
+            assertThrows(Faults.SimulatedCrash.class, () -> rig.update(TestRig.V2));
+        } else {
+            rig.update(TestRig.V2);
+            rig.steps = Faults.at(state, Faults.Kind.CRASH_BEFORE, 1);
+            assertThrows(Faults.SimulatedCrash.class, rig::powerOn);
+        }
+        assertEquals(state.name(), rig.state());
+        damage(rig.sim.dataDir().resolve("hupd/state.mv.db"), d, state.ordinal());
+        rig.steps = java.util.function.UnaryOperator.identity();
+
+        rig.powerOnUntilSettled();
+        String running = rig.runningVersion();
+        assertTrue(running.equals(TestRig.V1) || running.equals(TestRig.V2), running);
+        BootSettings s = rig.sim.bootloader().read();
+        assertFalse(s.upgradeAvailable(), "no trial left armed");
+        assertEquals(rig.ports().slots().partitionOf(rig.sim.bootedSlot()), s.rootPart(), "settings name the running root");
+        assertEquals(List.of(), rig.sim.state().breadcrumbs());
+        assertTrue(rig.ports().supervisor().isRunning());
+        assertEquals("user data\n", Files.readString(rig.deviceDir.resolve("data/user/notes.txt")));
+        String end = rig.state();
+        assertTrue(end.equals("COMMITTED") && running.equals(TestRig.V2)
+                || (end.equals("FAILED") || end.equals("IDLE") || end.startsWith("ROLLED_BACK")) && running.equals(TestRig.V1),
+                end + " while running " + running);
+    }
+
+    @Test
+    void aRebuildIsJournaledAndTheUnreadableDatabaseIsKept() throws Exception {
+        TestRig rig = TestRig.create(tmp, "grub");
+        rig.update(TestRig.V2);
+        Path db = rig.sim.dataDir().resolve("hupd/state.mv.db");
+        Files.write(db, new byte[] {1, 2, 3});
+        rig.powerOnUntilSettled();
+        assertEquals("COMMITTED", rig.state());
+        assertEquals(TestRig.V2, rig.runningVersion());
+        assertTrue(rig.trace().get(0).startsWith("DATABASE_LOST -RESUME-> REBOOTING"), rig.trace().toString());
+        assertTrue(rig.journal().get(0).reason().contains("rebuilt from the disk"));
+        try (var files = Files.list(db.getParent())) {
+            assertTrue(files.anyMatch(p -> p.getFileName().toString().startsWith("state.mv.db.unreadable-")));
+        }
+    }
+}
