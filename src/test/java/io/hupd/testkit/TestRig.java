@@ -45,6 +45,8 @@ public final class TestRig {
     public MachineLimits limits = MachineLimits.DEFAULT;
     /** Wraps the step registry of every service the rig makes (fault injection). */
     public UnaryOperator<StepRegistry> steps = UnaryOperator.identity();
+    /** Wraps the ports of every service the rig makes (side-effect counting and crashes). */
+    public UnaryOperator<Device> devices = UnaryOperator.identity();
     public final ByteArrayOutputStream output = new ByteArrayOutputStream();
 
     private TestRig(Path root, Path deviceDir, SimDevice sim, Map<String, String> refs) {
@@ -75,7 +77,20 @@ public final class TestRig {
     }
 
     public Device ports() {
-        return sim.ports(Clock.SYSTEM, ImageSources::open);
+        return devices.apply(sim.ports(Clock.SYSTEM, ImageSources::open));
+    }
+
+    /** A copy of this rig's device in another folder (cp -a keeps the sparse slot images cheap). */
+    public TestRig copy(Path to) throws Exception {
+        Files.createDirectories(to);
+        Process p = new ProcessBuilder("cp", "-a", deviceDir.toString(), to.resolve("device").toString())
+                .inheritIO().start();
+        if (p.waitFor() != 0) {
+            throw new IOException("cp -a failed");
+        }
+        TestRig c = new TestRig(root, to.resolve("device"), SimDevice.open(to.resolve("device")), refs);
+        c.limits = limits;
+        return c;
     }
 
     public UpdateService service(Device d) {
