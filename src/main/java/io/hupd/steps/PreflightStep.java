@@ -1,5 +1,7 @@
 package io.hupd.steps;
 
+import io.hupd.image.BlobStore;
+import io.hupd.image.Descriptor;
 import io.hupd.image.ResolvedImage;
 import io.hupd.machine.UpdateContext;
 import io.hupd.ports.BootSettings;
@@ -91,7 +93,7 @@ public final class PreflightStep implements Step {
                     problems.add(ref + ": " + wrong);
                     continue;
                 }
-                return null;
+                return spaceProblem(image);
             } catch (Exception e) {
                 problems.add(ref + ": " + e.getMessage());
                 log.warn("source " + ref + " does not answer: " + e.getMessage());
@@ -101,6 +103,28 @@ public final class PreflightStep implements Step {
             return mismatch;
         }
         return "no image source answers: " + String.join("; ", problems);
+    }
+
+    /**
+     * The data partition must hold the blobs still to download and the flattened tree staged before the slot
+     * write. The tree's size is only known once flattened, so the compressed size stands in as its floor.
+     */
+    private String spaceProblem(ResolvedImage image) throws IOException {
+        BlobStore store = new BlobStore(device.data().blobCache());
+        long download = 0;
+        for (Descriptor d : image.blobs()) {
+            if (!store.has(d)) {
+                download += d.size();
+            }
+        }
+        long needed = download + image.totalBytes();
+        long free = device.data().freeBytes();
+        if (needed > free) {
+            return "not enough free space in the data partition for " + image.reference() + ": it needs "
+                    + needed + " bytes (" + download + " to download, " + image.totalBytes()
+                    + " to stage), " + free + " are free";
+        }
+        return null;
     }
 
     /** Device type and architecture from the image config (the os-release inside is checked again before writing). */
