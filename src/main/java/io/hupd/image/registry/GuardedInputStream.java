@@ -10,8 +10,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A response body with time limits: the JDK client has none once the headers are in, so a registry that stops
- * sending (or trickles) would otherwise hold the update forever. A watchdog interrupts the blocked read, which
- * the JDK's body stream turns into an IOException; the interrupt never outlives this stream.
+ * sending (or trickles) would otherwise hold the update forever. A watchdog closes the stream when a limit
+ * passes; the JDK's body stream then fails the blocked read (an interrupt does not wake it), and the failure is
+ * reported as the timeout it stands for.
  */
 final class GuardedInputStream extends FilterInputStream {
     private static final ScheduledExecutorService TIMER = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -27,7 +28,6 @@ final class GuardedInputStream extends FilterInputStream {
     private final long totalMillis;
     private final ScheduledFuture<?> watchdog;
     private volatile long lastProgress = System.nanoTime();
-    private Thread reader;
     private String expired;
 
     /**
@@ -57,11 +57,13 @@ final class GuardedInputStream extends FilterInputStream {
             } else {
                 return;
             }
-            if (reader != null) {
-                reader.interrupt();
-            }
         }
         watchdog.cancel(false);
+        try {
+            in.close();
+        } catch (IOException | RuntimeException e) {
+            // the reader gets the timeout either way
+        }
     }
 
     @Override
@@ -75,10 +77,8 @@ final class GuardedInputStream extends FilterInputStream {
     public int read(byte[] b, int off, int len) throws IOException {
         synchronized (lock) {
             if (expired != null) {
-                Thread.interrupted();
                 throw new RegistryException(expired, true);
             }
-            reader = Thread.currentThread();
         }
         int n;
         try {
@@ -96,12 +96,10 @@ final class GuardedInputStream extends FilterInputStream {
         return n;
     }
 
-    /** Ends a read: a watchdog interrupt is cleared here and turned into the timeout it stands for. */
+    /** A read that ended after the watchdog fired failed because of it: say so. */
     private IOException afterRead(IOException failure) {
         synchronized (lock) {
-            reader = null;
             if (expired != null) {
-                Thread.interrupted();
                 return new RegistryException(expired, true);
             }
         }
@@ -111,14 +109,6 @@ final class GuardedInputStream extends FilterInputStream {
     @Override
     public void close() throws IOException {
         watchdog.cancel(false);
-        try {
-            super.close();
-        } finally {
-            synchronized (lock) {
-                if (expired != null) {
-                    Thread.interrupted();
-                }
-            }
-        }
+        super.close();
     }
 }
