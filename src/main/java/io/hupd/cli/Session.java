@@ -2,6 +2,7 @@ package io.hupd.cli;
 
 import io.hupd.adapters.sim.SimDevice;
 import io.hupd.image.ImageSources;
+import io.hupd.image.registry.RegistryOptions;
 import io.hupd.machine.MachineLimits;
 import io.hupd.persistence.StateStore;
 import io.hupd.ports.Clock;
@@ -20,8 +21,13 @@ final class Session implements AutoCloseable {
     final UpdateService service;
 
     Session(Path dir, PrintStream out, boolean quiet) {
+        this(dir, out, quiet, RegistryOptions.DEFAULT);
+    }
+
+    Session(Path dir, PrintStream out, boolean quiet, RegistryOptions registries) {
         this.sim = SimDevice.open(dir);
-        this.device = sim.ports(Clock.SYSTEM, ImageSources::open);
+        this.device = sim.ports(Clock.SYSTEM,
+                ImageSources.factory(registries.withArchitecture(sim.config().architecture())));
         this.log = new UpdateLog(out, new ConsoleProgress(out, System.console() != null && !quiet));
         log.quiet(quiet);
         this.service = new UpdateService(device, sim.dataDir(), MachineLimits.DEFAULT, log, new StepRegistry(device));

@@ -1,9 +1,13 @@
 package io.hupd.cli;
 
+import io.hupd.image.registry.RegistryCredentials;
+import io.hupd.image.registry.RegistryOptions;
 import io.hupd.machine.UpdateState;
 import io.hupd.runner.UpdateRequest;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -19,11 +23,20 @@ final class UpdateCommand implements Callable<Integer> {
     @Option(names = "--no-require-upgrade", description = "allow the same or an older version") boolean noRequireUpgrade;
     @Option(names = "--no-reboot", description = "stage the update; it takes effect at the next reboot") boolean noReboot;
     @Option(names = "--json", description = "print the final status as JSON") boolean json;
+    @Option(names = "--insecure-registry", paramLabel = "HOST[:PORT]",
+            description = "speak plain HTTP to this registry (loopback always is); repeatable")
+    List<String> insecureRegistries = new ArrayList<>();
+    @Option(names = "--registry-credentials", paramLabel = "FILE",
+            description = "registry logins, in the shape of Docker's config.json (\"auths\")")
+    Path registryCredentials;
     @Mixin Common.Debug debug;
 
     @Override
     public Integer call() throws Exception {
-        try (Session s = new Session(device.dir, System.out, json)) {
+        RegistryOptions registries = RegistryOptions.DEFAULT.withInsecure(Set.copyOf(insecureRegistries))
+                .withCredentials(registryCredentials == null ? RegistryCredentials.NONE
+                        : RegistryCredentials.load(registryCredentials));
+        try (Session s = new Session(device.dir, System.out, json, registries)) {
             UpdateState end = s.service.update(new UpdateRequest(target, images, delta, !noRequireUpgrade, !noReboot));
             var status = StatusReport.collect(s.device, s.store(), s.sim.poweredOn());
             if (json) {

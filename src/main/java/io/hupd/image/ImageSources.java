@@ -1,18 +1,42 @@
 package io.hupd.image;
 
+import io.hupd.image.registry.RegistryClient;
+import io.hupd.image.registry.RegistryOptions;
 import io.hupd.ports.ImageSource;
+import io.hupd.ports.ImageSourceFactory;
 import io.hupd.ports.UserInputException;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /** Turns an image reference as the operator wrote it into the source that can read it. */
 public final class ImageSources {
     private ImageSources() {}
 
-    /** @throws UserInputException for a malformed reference or a kind of source hupd cannot read yet */
+    /**
+     * A source with the default registry settings and no memory of earlier resolutions.
+     *
+     * @throws UserInputException for a malformed reference
+     */
     public static ImageSource open(String reference) {
-        ImageReference ref = ImageReference.parse(reference);
-        if (ref.isOciLayout()) {
-            return new OciLayoutSource(ref);
-        }
-        throw new UserInputException("registry sources are not supported yet: " + ref);
+        return factory(RegistryOptions.DEFAULT).open(reference);
+    }
+
+    /**
+     * The sources of one hupd process. It shares one client per registry (so a bearer token is fetched once)
+     * and remembers what each tag resolved to, so the pre-flight check and the fetch see the same image.
+     */
+    public static ImageSourceFactory factory(RegistryOptions options) {
+        Map<String, RegistryClient> clients = new ConcurrentHashMap<>();
+        Map<String, ResolvedImage> pins = new ConcurrentHashMap<>();
+        return reference -> {
+            ImageReference ref = ImageReference.parse(reference);
+            if (ref.isOciLayout()) {
+                return new OciLayoutSource(ref, options.architecture());
+            }
+            RegistryClient client = clients.computeIfAbsent(ref.registry().toLowerCase(Locale.ROOT),
+                    r -> new RegistryClient(ref.registry(), options));
+            return new RegistrySource(ref, client, options, pins);
+        };
     }
 }

@@ -40,13 +40,14 @@ public final class FetchStep implements Step {
             try {
                 ImageSource source = device.images().open(ref);
                 log.info("fetching " + kind + " " + ref);
-                ResolvedImage image = source.resolve();
+                ResolvedImage image = pinnedOrResolve(work, source);
                 String wrong = deviceCheck.deviceMismatch(image);
                 if (wrong != null) {
                     throw new java.io.IOException(wrong);
                 }
-                long bytes = source.fetch(image, store, log.progress());
+                // Pinned before the download, so a run resumed after a crash fetches the same digests.
                 PinnedImage.save(work, image);
+                long bytes = source.fetch(image, store, log.progress());
                 ctx.source = ref;
                 ctx.manifestDigest = image.manifestDigest();
                 ctx.bytesFetched = bytes;
@@ -59,5 +60,16 @@ public final class FetchStep implements Step {
             }
         }
         return StepOutcome.failed("all image sources failed: " + String.join("; ", ctx.sourceFailures));
+    }
+
+    /** A tag is read once per update: a resumed fetch of the same source keeps the digests it pinned. */
+    private static ResolvedImage pinnedOrResolve(Path work, ImageSource source) throws java.io.IOException {
+        if (Files.exists(PinnedImage.file(work))) {
+            ResolvedImage pinned = PinnedImage.load(work);
+            if (pinned.reference().equals(source.reference())) {
+                return pinned;
+            }
+        }
+        return source.resolve();
     }
 }

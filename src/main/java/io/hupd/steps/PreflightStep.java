@@ -1,5 +1,7 @@
 package io.hupd.steps;
 
+import io.hupd.image.BlobStore;
+import io.hupd.image.Descriptor;
 import io.hupd.image.ResolvedImage;
 import io.hupd.machine.UpdateContext;
 import io.hupd.ports.BootSettings;
@@ -91,7 +93,7 @@ public final class PreflightStep implements Step {
                     problems.add(ref + ": " + wrong);
                     continue;
                 }
-                return dataSpaceProblem(image);
+                return spaceProblem(image);
             } catch (Exception e) {
                 problems.add(ref + ": " + e.getMessage());
                 log.warn("source " + ref + " does not answer: " + e.getMessage());
@@ -104,15 +106,23 @@ public final class PreflightStep implements Step {
     }
 
     /**
-     * The data partition holds the download and, while the slot is written, the flattened tree; a root
-     * filesystem is rarely more than four times its gzip layers, so five times the download is asked for.
+     * The data partition must hold the blobs still to download and the flattened tree staged before the slot
+     * write. The tree's size is only known once flattened, so the compressed size stands in as its floor.
      */
-    private String dataSpaceProblem(ResolvedImage image) throws IOException {
-        long needed = image.totalBytes() * 5;
+    private String spaceProblem(ResolvedImage image) throws IOException {
+        BlobStore store = new BlobStore(device.data().blobCache());
+        long download = 0;
+        for (Descriptor d : image.blobs()) {
+            if (!store.has(d)) {
+                download += d.size();
+            }
+        }
+        long needed = download + image.totalBytes();
         long free = device.data().freeBytes();
         if (needed > free) {
-            return "not enough free space in the data partition: the image needs about " + mib(needed)
-                    + " MiB (download and staging), " + mib(free) + " MiB are free";
+            return "not enough free space in the data partition for " + image.reference() + ": it needs "
+                    + needed + " bytes (" + download + " to download, " + image.totalBytes()
+                    + " to stage), " + free + " are free";
         }
         return null;
     }

@@ -110,10 +110,12 @@ class ImageReferenceTest {
     }
 
     @Test
-    void registrySourcesAreNotSupportedYet() {
-        UserInputException e = assertThrows(UserInputException.class,
-                () -> ImageSources.open("docker://registry.example.com/os:1"));
-        assertEquals("registry sources are not supported yet: docker://registry.example.com/os:1", e.getMessage());
+    void eachKindOfReferenceOpensItsSource() {
+        // Opening does not touch the network: a registry is only asked when the image is resolved.
+        assertTrue(ImageSources.open("docker://registry.example.com/os:1") instanceof RegistrySource);
+        assertEquals("docker://registry.example.com/os:1",
+                ImageSources.open("docker://registry.example.com/os:1").reference());
+        assertThrows(UserInputException.class, () -> ImageSources.open("docker://os:1"));
         assertTrue(ImageSources.open("oci:/tmp/x:1") instanceof OciLayoutSource);
         assertEquals("oci:/tmp/x:1", ImageSources.open("oci:/tmp/x:1").reference());
     }

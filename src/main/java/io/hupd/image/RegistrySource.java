@@ -1,0 +1,295 @@
+package io.hupd.image;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.hupd.image.registry.RegistryClient;
+import io.hupd.image.registry.RegistryClient.BlobBody;
+import io.hupd.image.registry.RegistryOptions;
+import io.hupd.ports.ImageSource;
+import io.hupd.ports.ImageSourceException;
+import io.hupd.ports.Progress;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * An image in an OCI distribution registry ({@code docker://HOST[:PORT]/REPO[:TAG|@DIGEST]}). The tag is read
+ * once; from then on everything is fetched by digest and checked against it, so a tag moved mid-update cannot
+ * mix two images. Descriptor {@code urls} are never followed: blobs come only from the registry named.
+ */
+public final class RegistrySource implements ImageSource {
+    static final List<String> ACCEPT = List.of(MediaTypes.OCI_MANIFEST, MediaTypes.OCI_INDEX,
+            MediaTypes.DOCKER_MANIFEST, MediaTypes.DOCKER_LIST);
+    private static final String DOCKER_SCHEMA1 = "application/vnd.docker.distribution.manifest.v1";
+
+    private final ImageReference ref;
+    private final RegistryClient client;
+    private final RegistryOptions options;
+    private final Map<String, ResolvedImage> pins;
+
+    /**
+     * @param pins the images this process already resolved, by reference: the second look at a tag (the
+     *     pre-flight check, then the fetch) gets the same digests as the first
+     */
+    RegistrySource(ImageReference ref, RegistryClient client, RegistryOptions options, Map<String, ResolvedImage> pins) {
+        this.ref = Objects.requireNonNull(ref, "ref");
+        if (ref.isOciLayout()) {
+            throw new IllegalArgumentException("not a docker:// reference: " + ref);
+        }
+        this.client = client;
+        this.options = options;
+        this.pins = pins;
+    }
+
+    @Override
+    public String reference() {
+        return ref.toString();
+    }
+
+    @Override
+    public ResolvedImage resolve() throws IOException {
+        ResolvedImage pinned = pins.get(ref.toString());
+        if (pinned != null) {
+            return pinned;
+        }
+        String repo = ref.repository();
+        RegistryClient.Document doc = client.manifest(repo, ref.manifestReference(), ACCEPT,
+                OciJson.MAX_DOCUMENT_BYTES);
+        String digest = Digests.of(doc.body());
+        String what = ref + ": manifest";
+        if (ref.digest().isPresent() && !ref.digest().get().equals(digest)) {
+            throw new ImageSourceException(what + " digest mismatch: asked for " + ref.digest().get() + ", got "
+                    + digest);
+        }
+        String headerDigest = doc.dockerContentDigest();
+        if (headerDigest != null && Digests.isSha256(headerDigest.strip()) && !headerDigest.strip().equals(digest)) {
+            throw new ImageSourceException(what + ": the registry says its digest is " + headerDigest.strip()
+                    + " but its content hashes to " + digest);
+        }
+        JsonNode json = OciJson.parseObject(doc.body(), what);
+        String type = mediaType(json, doc.contentType(), what);
+        if (!MediaTypes.INDEXES.contains(type) && !MediaTypes.MANIFESTS.contains(type)) {
+            throw new ImageSourceException(what + " has unsupported media type '" + Text.quote(type) + "'");
+        }
+        Descriptor manifestDescriptor = new Descriptor(type, digest, doc.body().length);
+        if (MediaTypes.INDEXES.contains(type)) {
+            manifestDescriptor = pick(json, ref + ": image index " + digest);
+            byte[] child = fetchManifest(manifestDescriptor);
+            json = OciJson.parseObject(child, ref + ": manifest " + manifestDescriptor.digest());
+            String childType = mediaType(json, manifestDescriptor.mediaType(), ref + ": manifest "
+                    + manifestDescriptor.digest());
+            if (!childType.equals(manifestDescriptor.mediaType())) {
+                throw new ImageSourceException(ref + ": manifest " + manifestDescriptor.digest()
+                        + " says its media type is '" + childType + "' but the index says '"
+                        + manifestDescriptor.mediaType() + "'");
+            }
+        }
+        ResolvedImage image = fromManifest(json, manifestDescriptor.digest());
+        pins.put(ref.toString(), image);
+        return image;
+    }
+
+    /** The media type the document declares, checked against what the registry said it sent. */
+    private static String mediaType(JsonNode json, String contentType, String what) throws ImageSourceException {
+        JsonNode v = json.get("schemaVersion");
+        if (v != null && v.isIntegralNumber() && v.intValue() == 1) {
+            throw new ImageSourceException(what + " is a Docker schema 1 manifest, which is not supported:"
+                    + " push the image again with a current tool");
+        }
+        String declared = OciJson.optionalString(json, "mediaType", what);
+        String header = contentType == null ? null
+                : contentType.split(";", 2)[0].strip().toLowerCase(Locale.ROOT);
+        if (header != null && header.startsWith(DOCKER_SCHEMA1)) {
+            throw new ImageSourceException(what + " is a Docker schema 1 manifest, which is not supported:"
+                    + " push the image again with a current tool");
+        }
+        boolean headerKnown = header != null && (MediaTypes.MANIFESTS.contains(header)
+                || MediaTypes.INDEXES.contains(header));
+        if (declared != null) {
+            if (headerKnown && !header.equals(declared)) {
+                throw new ImageSourceException(what + " says its media type is '" + Text.quote(declared)
+                        + "' but the registry sent it as '" + header + "'");
+            }
+            return declared;
+        }
+        if (headerKnown) {
+            return header;
+        }
+        // OCI allows leaving mediaType out; the shape says which document it is.
+        if (json.has("manifests")) {
+            return MediaTypes.OCI_INDEX;
+        }
+        if (json.has("layers")) {
+            return MediaTypes.OCI_MANIFEST;
+        }
+        throw new ImageSourceException(what + " has no media type and is neither a manifest nor an index");
+    }
+
+    private Descriptor pick(JsonNode index, String what) throws ImageSourceException {
+        checkSchemaVersion(index, what);
+        JsonNode manifests = OciJson.requireArray(index, "manifests", what);
+        String arch = options.architecture();
+        List<Descriptor> candidates = new ArrayList<>();
+        List<String> seen = new ArrayList<>();
+        for (int i = 0; i < manifests.size(); i++) {
+            String entryWhat = what + " manifests[" + i + "]";
+            Descriptor d = OciJson.descriptor(manifests.get(i), entryWhat);
+            if (!MediaTypes.MANIFESTS.contains(d.mediaType())) {
+                continue;
+            }
+            JsonNode platform = OciJson.optionalObject(manifests.get(i), "platform", entryWhat);
+            String os = platform == null ? null : OciJson.optionalString(platform, "os", entryWhat + " platform");
+            String a = platform == null ? null
+                    : OciJson.optionalString(platform, "architecture", entryWhat + " platform");
+            seen.add((os == null ? "?" : Text.quote(os)) + "/" + (a == null ? "?" : Text.quote(a)));
+            // attestations (unknown/unknown) and other OSes are never a host OS
+            if (os != null && !os.equals("linux")) {
+                continue;
+            }
+            if (arch != null && a != null && !a.equals(arch)) {
+                continue;
+            }
+            candidates.add(d);
+        }
+        if (candidates.isEmpty()) {
+            throw new ImageSourceException(what + " has no linux image" + (arch == null ? "" : " for " + arch)
+                    + " (it has " + (seen.isEmpty() ? "none" : String.join(", ", seen)) + ")");
+        }
+        if (candidates.size() > 1) {
+            throw new ImageSourceException(what + " has " + candidates.size() + " candidate images for "
+                    + (arch == null ? "an unknown architecture" : arch) + " (" + String.join(", ", seen)
+                    + "); refusing to guess");
+        }
+        return candidates.get(0);
+    }
+
+    private byte[] fetchManifest(Descriptor d) throws IOException {
+        String what = ref + ": manifest " + d.digest();
+        if (d.size() > OciJson.MAX_DOCUMENT_BYTES) {
+            throw new ImageSourceException(what + " declares " + d.size() + " bytes, more than the "
+                    + OciJson.MAX_DOCUMENT_BYTES + " allowed");
+        }
+        RegistryClient.Document doc = client.manifest(ref.repository(), d.digest(), ACCEPT, (int) d.size());
+        checkContent(doc.body(), d, what);
+        return doc.body();
+    }
+
+    private static void checkContent(byte[] content, Descriptor d, String what) throws ImageSourceException {
+        if (content.length != d.size()) {
+            throw new ImageSourceException(what + " has " + content.length + " bytes, the descriptor says "
+                    + d.size());
+        }
+        String actual = Digests.of(content);
+        if (!actual.equals(d.digest())) {
+            throw new ImageSourceException(what + " digest mismatch: expected " + d.digest() + ", got " + actual);
+        }
+    }
+
+    private ResolvedImage fromManifest(JsonNode manifest, String manifestDigest) throws IOException {
+        String what = ref + ": manifest " + manifestDigest;
+        checkSchemaVersion(manifest, what);
+        Descriptor config = OciJson.descriptor(manifest.get("config"), what + " config");
+        if (!MediaTypes.CONFIGS.contains(config.mediaType())) {
+            throw new ImageSourceException(what + ": config has unsupported media type '" + config.mediaType()
+                    + "' (not an OS image)");
+        }
+        JsonNode layerArray = OciJson.requireArray(manifest, "layers", what);
+        if (layerArray.isEmpty()) {
+            throw new ImageSourceException(what + " has no layers");
+        }
+        List<Descriptor> layers = new ArrayList<>();
+        for (int i = 0; i < layerArray.size(); i++) {
+            Descriptor layer = OciJson.descriptor(layerArray.get(i), what + " layer " + (i + 1));
+            String why = MediaTypes.whyLayerUnsupported(layer.mediaType());
+            if (why != null) {
+                throw new ImageSourceException(what + " layer " + (i + 1) + ": " + why);
+            }
+            layers.add(layer);
+        }
+
+        String configWhat = ref + ": config " + config.digest();
+        JsonNode configJson = OciJson.parseObject(fetchSmallBlob(config, configWhat), configWhat);
+        String architecture = OciJson.requireString(configJson, "architecture", configWhat);
+        String os = OciJson.requireString(configJson, "os", configWhat);
+        JsonNode inner = OciJson.optionalObject(configJson, "config", configWhat);
+        Map<String, String> labels = inner == null ? Map.of()
+                : OciJson.stringMap(inner, "Labels", configWhat + " config");
+        JsonNode rootfs = OciJson.optionalObject(configJson, "rootfs", configWhat);
+        if (rootfs != null) {
+            JsonNode diffIds = OciJson.requireArray(rootfs, "diff_ids", configWhat + " rootfs");
+            if (diffIds.size() != layers.size()) {
+                throw new ImageSourceException(configWhat + " lists " + diffIds.size()
+                        + " diff_ids but the manifest has " + layers.size() + " layers");
+            }
+        }
+        return new ResolvedImage(ref.toString(), manifestDigest, config, layers, architecture, os, labels);
+    }
+
+    private byte[] fetchSmallBlob(Descriptor d, String what) throws IOException {
+        if (d.size() > OciJson.MAX_DOCUMENT_BYTES) {
+            throw new ImageSourceException(what + " declares " + d.size() + " bytes, more than the "
+                    + OciJson.MAX_DOCUMENT_BYTES + " allowed");
+        }
+        byte[] content;
+        try (BlobBody body = client.blob(ref.repository(), d.digest(), 0, d.size())) {
+            if (body.start() != 0) {
+                throw new ImageSourceException(what + ": the registry sent a part of it");
+            }
+            InputStream in = body.in();
+            content = in.readNBytes((int) d.size() + 1);
+        }
+        checkContent(content, d, what);
+        return content;
+    }
+
+    private static void checkSchemaVersion(JsonNode doc, String what) throws ImageSourceException {
+        JsonNode v = doc.get("schemaVersion");
+        if (v == null || !v.isIntegralNumber() || v.intValue() != 2) {
+            throw new ImageSourceException(what + ": schemaVersion is not 2");
+        }
+    }
+
+    @Override
+    public long fetch(ResolvedImage image, BlobStore store, Progress progress) throws IOException {
+        List<ResumableDownload> downloads = new ArrayList<>();
+        List<Descriptor> wanted = new ArrayList<>();
+        long remaining = 0;
+        for (Descriptor d : image.blobs()) {
+            if (store.has(d)) {
+                try {
+                    store.verify(d);
+                    continue;
+                } catch (ImageSourceException e) {
+                    // verify() deleted the bad copy; download it again
+                }
+            }
+            ResumableDownload dl = new ResumableDownload(d, store, options.maxAttempts());
+            remaining += d.size() - dl.resumeFrom();
+            downloads.add(dl);
+            wanted.add(d);
+        }
+        if (downloads.isEmpty()) {
+            return 0;
+        }
+        progress.start("download " + ref, remaining);
+        long wire = 0;
+        try {
+            for (int i = 0; i < downloads.size(); i++) {
+                Descriptor d = wanted.get(i);
+                ResumableDownload dl = downloads.get(i);
+                try {
+                    dl.run((offset, left) -> client.blob(ref.repository(), d.digest(), offset, left), progress,
+                            ref.toString());
+                } finally {
+                    wire += dl.wireBytes();
+                }
+            }
+        } finally {
+            progress.finish();
+        }
+        return wire;
+    }
+}

@@ -1,0 +1,470 @@
+package io.hupd.image.registry;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.ConnectException;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpConnectTimeoutException;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import javax.net.ssl.SSLException;
+
+/**
+ * The OCI distribution API of one registry, read-only: manifests and blobs, anonymous or with a bearer token
+ * (from the {@code WWW-Authenticate} challenge) or basic auth. Every request has time limits, is retried a
+ * bounded number of times with backoff when a retry may help, and follows redirects itself so that a
+ * credential is never sent to another host or over a downgraded connection.
+ */
+public final class RegistryClient {
+    /** A small response, read completely. */
+    public record Document(byte[] body, String contentType, String dockerContentDigest) {}
+
+    /**
+     * An open blob body. {@code start} is where it begins in the blob (0 for a 200, the Content-Range start for a
+     * 206); {@code total} the blob size the registry claims, -1 when it does not say.
+     */
+    public record BlobBody(InputStream in, long start, long total) implements Closeable {
+        @Override
+        public void close() throws IOException {
+            in.close();
+        }
+    }
+
+    static final int MAX_TOKEN_BYTES = 1024 * 1024;
+    private static final int MAX_ERROR_BYTES = 16 * 1024;
+    private static final int MAX_REDIRECTS = 5;
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Pattern AUTH_PARAM = Pattern.compile("([A-Za-z][A-Za-z0-9_-]*)\\s*=\\s*(?:\"((?:[^\"\\\\]|\\\\.)*)\"|([^,\\s]*))");
+    private static final Pattern CONTENT_RANGE = Pattern.compile("bytes ([0-9]+)-([0-9]+)/([0-9]+|\\*)");
+
+    private final String registry;
+    private final URI base;
+    private final RegistryOptions options;
+    private final HttpClient http;
+    private final Map<String, String> tokens = new ConcurrentHashMap<>();
+    private volatile boolean basicAuth;
+
+    /**
+     * @param registry {@code HOST[:PORT]} as the image reference names it
+     * @throws RegistryException when the host may not be spoken to at all
+     */
+    public RegistryClient(String registry, RegistryOptions options) {
+        this.registry = registry;
+        this.options = options;
+        URI parsed = URI.create("//" + apiHost(registry));
+        boolean plain = options.plainHttpAllowed(parsed.getHost(), parsed.getPort());
+        this.base = URI.create((plain ? "http://" : "https://") + apiHost(registry));
+        this.http = HttpClient.newBuilder()
+                .connectTimeout(options.connectTimeout())
+                .followRedirects(HttpClient.Redirect.NEVER)
+                .version(HttpClient.Version.HTTP_1_1)
+                .build();
+    }
+
+    /** Docker Hub's API lives under another name than the one people write. */
+    private static String apiHost(String registry) {
+        return registry.equalsIgnoreCase("docker.io") ? "registry-1.docker.io" : registry;
+    }
+
+    public String registry() {
+        return registry;
+    }
+
+    /** The base URL requests go to; {@code http://} only for loopback and {@code --insecure-registry} hosts. */
+    public URI baseUri() {
+        return base;
+    }
+
+    /** GETs a manifest (by tag or digest), at most {@code maxBytes}. */
+    public Document manifest(String repository, String reference, List<String> accept, int maxBytes)
+            throws IOException {
+        URI uri = base.resolve("/v2/" + repository + "/manifests/" + reference);
+        String what = "manifest " + repository + ":" + reference + " on " + registry;
+        return retrying(what, () -> {
+            HttpResponse<InputStream> r = exchange(what, uri, Map.of("Accept", String.join(", ", accept)),
+                    scope(repository));
+            try (InputStream in = guard(r.body(), what, options.documentTimeout().toMillis())) {
+                byte[] body = readCapped(in, r, maxBytes, what);
+                return new Document(body, r.headers().firstValue("Content-Type").orElse(null),
+                        r.headers().firstValue("Docker-Content-Digest").orElse(null));
+            }
+        });
+    }
+
+    /**
+     * Opens a blob from {@code offset} (a Range request when above 0). The caller checks what it gets: a
+     * registry may answer a Range request with the whole blob.
+     *
+     * @param remaining the bytes still expected, which sets the whole download's time limit
+     */
+    public BlobBody blob(String repository, String digest, long offset, long remaining) throws IOException {
+        URI uri = base.resolve("/v2/" + repository + "/blobs/" + digest);
+        String what = "blob " + digest + " from " + registry;
+        Map<String, String> headers = offset > 0 ? Map.of("Range", "bytes=" + offset + "-") : Map.of();
+        return retrying(what, () -> {
+            HttpResponse<InputStream> r = exchange(what, uri, headers, scope(repository));
+            long total = -1;
+            long start = 0;
+            if (r.statusCode() == 206) {
+                String range = r.headers().firstValue("Content-Range").orElse("");
+                Matcher m = CONTENT_RANGE.matcher(range.strip());
+                if (!m.matches()) {
+                    r.body().close();
+                    throw new RegistryException(what + ": partial answer with a bad Content-Range '"
+                            + printable(range) + "'", false);
+                }
+                start = Long.parseLong(m.group(1));
+                total = m.group(3).equals("*") ? -1 : Long.parseLong(m.group(3));
+            }
+            long limit = Math.max(options.documentTimeout().toMillis(),
+                    remaining / options.minBytesPerSecond() * 1000);
+            return new BlobBody(guard(r.body(), what, limit), start, total);
+        });
+    }
+
+    private static String scope(String repository) {
+        return "repository:" + repository + ":pull";
+    }
+
+    private InputStream guard(InputStream in, String what, long totalMillis) {
+        return new GuardedInputStream(in, what, options.readIdleTimeout().toMillis(), totalMillis);
+    }
+
+    @FunctionalInterface
+    private interface Attempt<T> {
+        T run() throws IOException, InterruptedException;
+    }
+
+    /** Runs an attempt up to maxAttempts times while it fails in a way that may pass; backoff doubles, jittered. */
+    private <T> T retrying(String what, Attempt<T> attempt) throws IOException {
+        long backoff = options.backoffBase().toMillis();
+        for (int i = 1; ; i++) {
+            try {
+                return attempt.run();
+            } catch (RegistryException e) {
+                if (!e.retryable() || i >= options.maxAttempts()) {
+                    throw i > 1 && e.retryable()
+                            ? new RegistryException(e.getMessage() + " (after " + i + " tries)", false, e) : e;
+                }
+                long wait = retryAfter(e).orElse(backoff);
+                sleep(Math.min(wait, options.backoffMax().toMillis()));
+                backoff = Math.min(backoff * 2, options.backoffMax().toMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new RegistryException(what + ": interrupted", false, e);
+            }
+        }
+    }
+
+    private static Optional<Long> retryAfter(RegistryException e) {
+        return e instanceof TooManyRequests t ? Optional.of(t.retryAfterMillis) : Optional.empty();
+    }
+
+    private static void sleep(long millis) throws RegistryException {
+        try {
+            Thread.sleep(millis + ThreadLocalRandom.current().nextLong(Math.max(1, millis / 4)));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new RegistryException("interrupted while waiting to retry", false, e);
+        }
+    }
+
+    private static final class TooManyRequests extends RegistryException {
+        final long retryAfterMillis;
+
+        TooManyRequests(String message, long retryAfterMillis) {
+            super(message, true);
+            this.retryAfterMillis = retryAfterMillis;
+        }
+    }
+
+    /**
+     * One logical request: answers a 401 challenge once, follows redirects (never carrying the credential to
+     * another origin), and turns every error status into a one-line RegistryException. The caller owns the
+     * returned body.
+     */
+    private HttpResponse<InputStream> exchange(String what, URI uri, Map<String, String> headers, String scope)
+            throws IOException, InterruptedException {
+        URI target = uri;
+        boolean sameOrigin = true;
+        boolean challenged = false;
+        for (int redirects = 0; ; ) {
+            HttpRequest.Builder b = HttpRequest.newBuilder(target).GET().timeout(options.responseTimeout())
+                    .header("User-Agent", "hupd");
+            headers.forEach(b::header);
+            if (sameOrigin) {
+                authorization(scope).ifPresent(v -> b.header("Authorization", v));
+            }
+            HttpResponse<InputStream> r = send(b.build(), what);
+            int status = r.statusCode();
+            if (status == 401 && sameOrigin && !challenged) {
+                String challenge = r.headers().firstValue("WWW-Authenticate").orElse(null);
+                r.body().close();
+                challenged = true;
+                authenticate(challenge, scope, what);
+                continue;
+            }
+            if (status == 301 || status == 302 || status == 303 || status == 307 || status == 308) {
+                String location = r.headers().firstValue("Location").orElse(null);
+                r.body().close();
+                if (location == null || ++redirects > MAX_REDIRECTS) {
+                    throw new RegistryException(what + ": " + (location == null ? "redirect without a Location"
+                            : "more than " + MAX_REDIRECTS + " redirects"), false);
+                }
+                URI next = resolveRedirect(target, location, what);
+                sameOrigin = sameOrigin && origin(next).equals(origin(base));
+                target = next;
+                continue;
+            }
+            if (status >= 200 && status < 300) {
+                return r;
+            }
+            throw statusError(what, r, challenged);
+        }
+    }
+
+    private URI resolveRedirect(URI from, String location, String what) throws RegistryException {
+        URI next;
+        try {
+            next = from.resolve(new URI(location.strip()));
+        } catch (URISyntaxException | IllegalArgumentException e) {
+            throw new RegistryException(what + ": redirect to a bad location '" + printable(location) + "'", false);
+        }
+        String scheme = next.getScheme() == null ? "" : next.getScheme().toLowerCase(Locale.ROOT);
+        if (next.getHost() == null || !(scheme.equals("https")
+                || (scheme.equals("http") && options.plainHttpAllowed(next.getHost(), next.getPort())))) {
+            throw new RegistryException(what + ": refusing a redirect to " + printable(scheme + "://" + next.getHost())
+                    + " (only https, or http to loopback and --insecure-registry hosts)", false);
+        }
+        return next;
+    }
+
+    private static String origin(URI u) {
+        int port = u.getPort() >= 0 ? u.getPort() : "https".equalsIgnoreCase(u.getScheme()) ? 443 : 80;
+        return (u.getScheme() + "://" + u.getHost() + ":" + port).toLowerCase(Locale.ROOT);
+    }
+
+    private HttpResponse<InputStream> send(HttpRequest request, String what)
+            throws IOException, InterruptedException {
+        try {
+            return http.send(request, HttpResponse.BodyHandlers.ofInputStream());
+        } catch (HttpConnectTimeoutException e) {
+            throw new RegistryException(what + ": connecting to " + request.uri().getAuthority() + " timed out after "
+                    + options.connectTimeout().toMillis() + " ms", true, e);
+        } catch (HttpTimeoutException e) {
+            throw new RegistryException(what + ": no answer within " + options.responseTimeout().toMillis()
+                    + " ms", true, e);
+        } catch (ConnectException e) {
+            throw new RegistryException(what + ": cannot connect to " + request.uri().getAuthority()
+                    + " (connection refused: is the registry running?)", true, e);
+        } catch (SSLException e) {
+            throw new RegistryException(what + ": TLS with " + request.uri().getAuthority() + " failed: "
+                    + firstLine(e.getMessage()) + (base.getScheme().equals("https")
+                            ? " (a plain-HTTP registry needs --insecure-registry " + registry + ")" : ""), false, e);
+        } catch (IOException e) {
+            throw new RegistryException(what + ": " + describe(e), true, e);
+        }
+    }
+
+    private static String describe(IOException e) {
+        String m = e.getMessage();
+        return m == null || m.isBlank() ? e.getClass().getSimpleName() : firstLine(m);
+    }
+
+    private RegistryException statusError(String what, HttpResponse<InputStream> r, boolean challenged) {
+        int status = r.statusCode();
+        String detail = errorDetail(r);
+        String msg;
+        boolean retryable = status >= 500 || status == 429 || status == 408;
+        if (status == 401) {
+            msg = what + ": " + (options.credentials().forRegistry(registry).isPresent()
+                    ? "the registry refused the login for " + registry + " (check --registry-credentials)"
+                    : "the registry needs a login: give --registry-credentials FILE with an entry for " + registry);
+        } else if (status == 403) {
+            msg = what + ": access denied (403)" + detail;
+        } else if (status == 404) {
+            msg = what + ": not found (404)" + detail;
+        } else {
+            msg = what + ": the registry answered " + status + detail;
+        }
+        if (status == 429) {
+            long after = r.headers().firstValue("Retry-After").filter(v -> v.matches("[0-9]{1,6}"))
+                    .map(v -> Long.parseLong(v) * 1000).orElse(options.backoffBase().toMillis());
+            return new TooManyRequests(msg, after);
+        }
+        return new RegistryException(msg, retryable);
+    }
+
+    /** The registry's own error codes ({"errors":[{"code":..,"message":..}]}), when it sent them. */
+    private String errorDetail(HttpResponse<InputStream> r) {
+        byte[] body;
+        try (InputStream in = guard(r.body(), "error body", options.documentTimeout().toMillis())) {
+            body = in.readNBytes(MAX_ERROR_BYTES);
+        } catch (IOException e) {
+            return "";
+        }
+        try {
+            JsonNode errors = JSON.readTree(body).get("errors");
+            if (errors != null && errors.isArray() && !errors.isEmpty()) {
+                JsonNode first = errors.get(0);
+                String code = first.path("code").asText("");
+                String message = first.path("message").asText("");
+                String d = (code + (message.isEmpty() ? "" : " " + message)).strip();
+                return d.isEmpty() ? "" : ": " + printable(d);
+            }
+        } catch (IOException | RuntimeException e) {
+            // not the registry's JSON: the status says enough
+        }
+        return "";
+    }
+
+    private Optional<String> authorization(String scope) {
+        String token = tokens.get(scope);
+        if (token != null) {
+            return Optional.of("Bearer " + token);
+        }
+        if (basicAuth) {
+            return options.credentials().forRegistry(registry).map(RegistryCredentials.Login::basicHeader);
+        }
+        return Optional.empty();
+    }
+
+    /** Answers a 401 challenge: fetches a bearer token from the realm, or switches to basic auth. */
+    private void authenticate(String challenge, String scope, String what) throws IOException, InterruptedException {
+        Optional<RegistryCredentials.Login> login = options.credentials().forRegistry(registry);
+        if (challenge == null) {
+            throw new RegistryException(what + ": the registry answered 401 without a WWW-Authenticate challenge",
+                    false);
+        }
+        String c = challenge.strip();
+        String scheme = c.split("\\s+", 2)[0].toLowerCase(Locale.ROOT);
+        Map<String, String> params = authParams(c.substring(Math.min(c.length(), scheme.length())));
+        if (scheme.equals("basic")) {
+            if (login.isEmpty()) {
+                throw new RegistryException(what + ": the registry needs a login: give --registry-credentials FILE"
+                        + " with an entry for " + registry, false);
+            }
+            if (!base.getScheme().equals("https") && !RegistryOptions.isLoopback(base.getHost())) {
+                throw new RegistryException(what + ": refusing to send a password to " + registry
+                        + " over plain HTTP", false);
+            }
+            basicAuth = true;
+            return;
+        }
+        if (!scheme.equals("bearer")) {
+            throw new RegistryException(what + ": unsupported auth scheme '" + printable(scheme) + "'", false);
+        }
+        String realm = params.get("realm");
+        if (realm == null || realm.isBlank()) {
+            throw new RegistryException(what + ": the bearer challenge names no realm", false);
+        }
+        URI realmUri;
+        try {
+            realmUri = new URI(realm);
+        } catch (URISyntaxException e) {
+            throw new RegistryException(what + ": the token realm '" + printable(realm) + "' is not a URL", false);
+        }
+        String realmScheme = realmUri.getScheme() == null ? "" : realmUri.getScheme().toLowerCase(Locale.ROOT);
+        if (realmUri.getHost() == null || !(realmScheme.equals("https") || (realmScheme.equals("http")
+                && options.plainHttpAllowed(realmUri.getHost(), realmUri.getPort())))) {
+            throw new RegistryException(what + ": refusing the token realm " + printable(realm)
+                    + " (only https, or http to loopback and --insecure-registry hosts)", false);
+        }
+        StringBuilder q = new StringBuilder(realmUri.getRawQuery() == null ? "" : realmUri.getRawQuery());
+        if (params.containsKey("service")) {
+            q.append(q.length() > 0 ? "&" : "").append("service=").append(enc(params.get("service")));
+        }
+        q.append(q.length() > 0 ? "&" : "").append("scope=").append(enc(scope));
+        URI tokenUri = URI.create(realmUri.getScheme() + "://" + realmUri.getRawAuthority()
+                + (realmUri.getRawPath() == null || realmUri.getRawPath().isEmpty() ? "/" : realmUri.getRawPath())
+                + "?" + q);
+        HttpRequest.Builder b = HttpRequest.newBuilder(tokenUri).GET().timeout(options.responseTimeout())
+                .header("User-Agent", "hupd");
+        login.ifPresent(l -> b.header("Authorization", l.basicHeader()));
+        String tokenWhat = "token for " + registry + " from " + realmUri.getAuthority();
+        HttpResponse<InputStream> r = send(b.build(), tokenWhat);
+        if (r.statusCode() / 100 != 2) {
+            throw statusError(tokenWhat, r, true);
+        }
+        byte[] body;
+        try (InputStream in = guard(r.body(), tokenWhat, options.documentTimeout().toMillis())) {
+            body = readCapped(in, r, MAX_TOKEN_BYTES, tokenWhat);
+        }
+        String token;
+        try {
+            JsonNode json = JSON.readTree(body);
+            JsonNode t = json == null ? null : json.has("token") ? json.get("token") : json.get("access_token");
+            token = t != null && t.isTextual() ? t.textValue() : null;
+        } catch (IOException e) {
+            token = null;
+        }
+        if (token == null || token.isEmpty() || !token.matches("[\\x21-\\x7e]+")) {
+            throw new RegistryException(tokenWhat + ": the answer has no usable token", false);
+        }
+        tokens.put(scope, token);
+    }
+
+    static Map<String, String> authParams(String s) {
+        Map<String, String> out = new LinkedHashMap<>();
+        Matcher m = AUTH_PARAM.matcher(s);
+        while (m.find()) {
+            String v = m.group(2) != null ? m.group(2).replaceAll("\\\\(.)", "$1") : m.group(3);
+            out.putIfAbsent(m.group(1).toLowerCase(Locale.ROOT), v);
+        }
+        return out;
+    }
+
+    private static String enc(String s) {
+        return URLEncoder.encode(s, StandardCharsets.UTF_8);
+    }
+
+    private static byte[] readCapped(InputStream in, HttpResponse<?> r, int max, String what) throws IOException {
+        long declared = r.headers().firstValueAsLong("Content-Length").orElse(-1);
+        if (declared > max) {
+            throw new RegistryException(what + " is " + declared + " bytes, more than the " + max + " allowed",
+                    false);
+        }
+        byte[] body = in.readNBytes(max + 1);
+        if (body.length > max) {
+            throw new RegistryException(what + " is larger than the " + max + " bytes allowed", false);
+        }
+        if (declared >= 0 && body.length != declared) {
+            throw new RegistryException(what + ": got " + body.length + " bytes, Content-Length said " + declared,
+                    true);
+        }
+        return body;
+    }
+
+    static String firstLine(String s) {
+        if (s == null) {
+            return "";
+        }
+        int nl = s.indexOf('\n');
+        return printable(nl < 0 ? s : s.substring(0, nl));
+    }
+
+    /** Registry-supplied text in a message: control characters dropped, length capped. */
+    static String printable(String s) {
+        String clean = Objects.requireNonNullElse(s, "").replaceAll("[\\p{Cntrl}]", "?");
+        return clean.length() > 200 ? clean.substring(0, 200) + "..." : clean;
+    }
+}

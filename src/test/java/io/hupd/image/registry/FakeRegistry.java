@@ -1,0 +1,121 @@
+package io.hupd.image.registry;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+
+/** An in-JVM HTTP server on loopback that answers like a registry, with hooks for misbehaving. */
+final class FakeRegistry implements AutoCloseable {
+    /** Answers one request; returns false to fall through to the stored content. */
+    @FunctionalInterface
+    interface Hook {
+        boolean handle(HttpExchange ex) throws IOException;
+    }
+
+    final HttpServer server;
+    final Map<String, byte[]> manifests = new ConcurrentHashMap<>();
+    final Map<String, String> manifestTypes = new ConcurrentHashMap<>();
+    final Map<String, byte[]> blobs = new ConcurrentHashMap<>();
+    final List<String> log = new CopyOnWriteArrayList<>();
+    volatile Hook hook = ex -> false;
+    volatile boolean honourRange = true;
+
+    FakeRegistry() throws IOException {
+        server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        server.setExecutor(Executors.newCachedThreadPool());
+        server.createContext("/", this::serve);
+        server.start();
+    }
+
+    String address() {
+        return "127.0.0.1:" + server.getAddress().getPort();
+    }
+
+    static String sha256(byte[] b) {
+        try {
+            return "sha256:" + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(b));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Stores a manifest under its digest and, when given, a tag. */
+    String putManifest(String tag, String mediaType, String json) {
+        byte[] b = json.getBytes(StandardCharsets.UTF_8);
+        String d = sha256(b);
+        manifests.put(d, b);
+        manifestTypes.put(d, mediaType);
+        if (tag != null) {
+            manifests.put(tag, b);
+            manifestTypes.put(tag, mediaType);
+        }
+        return d;
+    }
+
+    String putBlob(byte[] b) {
+        String d = sha256(b);
+        blobs.put(d, b);
+        return d;
+    }
+
+    private void serve(HttpExchange ex) throws IOException {
+        try (ex) {
+            String auth = ex.getRequestHeaders().getFirst("Authorization");
+            String range = ex.getRequestHeaders().getFirst("Range");
+            log.add(ex.getRequestMethod() + " " + ex.getRequestURI() + (auth == null ? "" : " auth=" + auth)
+                    + (range == null ? "" : " range=" + range));
+            if (hook.handle(ex)) {
+                return;
+            }
+            String path = ex.getRequestURI().getPath();
+            String[] parts = path.split("/");
+            String ref = parts[parts.length - 1];
+            if (path.contains("/manifests/") && manifests.containsKey(ref)) {
+                byte[] b = manifests.get(ref);
+                ex.getResponseHeaders().set("Content-Type", manifestTypes.get(ref));
+                ex.getResponseHeaders().set("Docker-Content-Digest", sha256(b));
+                send(ex, 200, b);
+            } else if (path.contains("/blobs/") && blobs.containsKey(ref)) {
+                byte[] b = blobs.get(ref);
+                if (range != null && honourRange) {
+                    int from = Integer.parseInt(range.replaceAll("bytes=([0-9]+)-", "$1"));
+                    ex.getResponseHeaders().set("Content-Range", "bytes " + from + "-" + (b.length - 1) + "/" + b.length);
+                    byte[] rest = java.util.Arrays.copyOfRange(b, from, b.length);
+                    send(ex, 206, rest);
+                } else {
+                    send(ex, 200, b);
+                }
+            } else {
+                ex.getResponseHeaders().set("Content-Type", "application/json");
+                send(ex, 404, "{\"errors\":[{\"code\":\"MANIFEST_UNKNOWN\",\"message\":\"manifest unknown\"}]}"
+                        .getBytes(StandardCharsets.UTF_8));
+            }
+        }
+    }
+
+    static void send(HttpExchange ex, int status, byte[] body) throws IOException {
+        ex.sendResponseHeaders(status, body.length == 0 ? -1 : body.length);
+        if (body.length > 0) {
+            try (OutputStream out = ex.getResponseBody()) {
+                out.write(body);
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        server.stop(0);
+    }
+}

@@ -1,0 +1,253 @@
+package io.hupd.image.registry;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class RegistryClientTest {
+    private static final List<String> ACCEPT = List.of("application/vnd.oci.image.manifest.v1+json");
+    private static final RegistryOptions FAST = RegistryOptions.DEFAULT
+            .withRetries(3, Duration.ofMillis(5), Duration.ofMillis(20));
+    private final FakeRegistry registry = new FakeRegistry();
+
+    RegistryClientTest() throws Exception {}
+
+    @TempDir
+    Path tmp;
+
+    @AfterEach
+    void stop() {
+        registry.close();
+    }
+
+    private RegistryClient client(RegistryOptions o) {
+        return new RegistryClient(registry.address(), o);
+    }
+
+    @Test
+    void plainHttpOnlyForLoopbackOrWhenAsked() {
+        assertEquals("http", client(FAST).baseUri().getScheme());
+        assertEquals("https", new RegistryClient("registry.example.com:5000", FAST).baseUri().getScheme());
+        assertEquals("https", new RegistryClient("localhost.example.com", FAST).baseUri().getScheme());
+        assertEquals("https", new RegistryClient("127.0.0.1.nip.io", FAST).baseUri().getScheme());
+        assertEquals("http", new RegistryClient("registry.example.com:5000",
+                FAST.withInsecure(Set.of("registry.example.com:5000"))).baseUri().getScheme());
+        assertEquals("http", new RegistryClient("[::1]:5000", FAST).baseUri().getScheme());
+        assertEquals("https://registry-1.docker.io", new RegistryClient("docker.io", FAST).baseUri().toString());
+    }
+
+    @Test
+    void bearerTokenFromTheChallengeIsFetchedOnceAndSent() throws Exception {
+        String realm = "http://" + registry.address() + "/token";
+        AtomicInteger tokenCalls = new AtomicInteger();
+        registry.putManifest("v1", ACCEPT.get(0), "{\"schemaVersion\":2}");
+        registry.hook = ex -> {
+            if (ex.getRequestURI().getPath().equals("/token")) {
+                tokenCalls.incrementAndGet();
+                assertEquals("service=fake&scope=repository:os/host:pull", ex.getRequestURI().getQuery());
+                assertEquals(null, ex.getRequestHeaders().getFirst("Authorization"), "anonymous token request");
+                FakeRegistry.send(ex, 200, "{\"token\":\"t0k\"}".getBytes(StandardCharsets.UTF_8));
+                return true;
+            }
+            if (!"Bearer t0k".equals(ex.getRequestHeaders().getFirst("Authorization"))) {
+                ex.getResponseHeaders().set("WWW-Authenticate",
+                        "Bearer realm=\"" + realm + "\",service=\"fake\",scope=\"repository:os/host:pull\"");
+                FakeRegistry.send(ex, 401, new byte[0]);
+                return true;
+            }
+            return false;
+        };
+        RegistryClient c = client(FAST);
+        assertEquals("{\"schemaVersion\":2}", new String(c.manifest("os/host", "v1", ACCEPT, 1024).body(),
+                StandardCharsets.UTF_8));
+        c.manifest("os/host", "v1", ACCEPT, 1024);
+        assertEquals(1, tokenCalls.get());
+    }
+
+    @Test
+    void basicAuthFromTheCredentialsFile() throws Exception {
+        Path file = tmp.resolve("auth.json");
+        Files.writeString(file, "{\"auths\":{\"http://" + registry.address() + "/v2/\":{\"auth\":\""
+                + java.util.Base64.getEncoder().encodeToString("u:p:w".getBytes(StandardCharsets.UTF_8)) + "\"}}}");
+        RegistryCredentials creds = RegistryCredentials.load(file);
+        assertEquals("u", creds.forRegistry(registry.address()).orElseThrow().username());
+        assertFalse(creds.toString().contains("p:w") || creds.forRegistry(registry.address()).get().toString()
+                .contains("p:w"), "the password never reaches a log line");
+        registry.putManifest("v1", ACCEPT.get(0), "{}");
+        String expected = "Basic " + java.util.Base64.getEncoder().encodeToString("u:p:w".getBytes(StandardCharsets.UTF_8));
+        registry.hook = ex -> {
+            if (!expected.equals(ex.getRequestHeaders().getFirst("Authorization"))) {
+                ex.getResponseHeaders().set("WWW-Authenticate", "Basic realm=\"fake\"");
+                FakeRegistry.send(ex, 401, new byte[0]);
+                return true;
+            }
+            return false;
+        };
+        assertEquals(2, client(FAST.withCredentials(creds)).manifest("os", "v1", ACCEPT, 1024).body().length);
+
+        RegistryException e = assertThrows(RegistryException.class,
+                () -> client(FAST).manifest("os", "v1", ACCEPT, 1024));
+        assertTrue(e.getMessage().contains("needs a login: give --registry-credentials FILE with an entry for "
+                + registry.address()), e.getMessage());
+    }
+
+    @Test
+    void aBadCredentialsFileIsOneClearLine() throws Exception {
+        Path file = tmp.resolve("auth.json");
+        Files.writeString(file, "{\"auths\":{\"r.example.com\":{\"auth\":\"%%%\"}}}");
+        var e = assertThrows(io.hupd.ports.UserInputException.class, () -> RegistryCredentials.load(file));
+        assertTrue(e.getMessage().contains("'r.example.com'") && e.getMessage().contains("\"auth\""), e.getMessage());
+        var missing = assertThrows(io.hupd.ports.UserInputException.class,
+                () -> RegistryCredentials.load(tmp.resolve("nope.json")));
+        assertTrue(missing.getMessage().endsWith("does not exist"), missing.getMessage());
+    }
+
+    @Test
+    void aTokenRealmOverPlainHttpElsewhereIsRefused() {
+        registry.hook = ex -> {
+            ex.getResponseHeaders().set("WWW-Authenticate", "Bearer realm=\"http://auth.example.com/token\"");
+            FakeRegistry.send(ex, 401, new byte[0]);
+            return true;
+        };
+        RegistryException e = assertThrows(RegistryException.class,
+                () -> client(FAST).manifest("os", "v1", ACCEPT, 1024));
+        assertTrue(e.getMessage().contains("refusing the token realm http://auth.example.com/token"), e.getMessage());
+    }
+
+    @Test
+    void serverErrorsAreRetriedAWhileButNotFoundIsNot() throws Exception {
+        AtomicInteger calls = new AtomicInteger();
+        registry.putManifest("v1", ACCEPT.get(0), "{}");
+        registry.hook = ex -> {
+            if (calls.incrementAndGet() < 3) {
+                FakeRegistry.send(ex, 503, new byte[0]);
+                return true;
+            }
+            return false;
+        };
+        client(FAST).manifest("os", "v1", ACCEPT, 1024);
+        assertEquals(3, calls.get());
+
+        calls.set(0);
+        registry.hook = ex -> {
+            calls.incrementAndGet();
+            return false;
+        };
+        RegistryException notFound = assertThrows(RegistryException.class,
+                () -> client(FAST).manifest("os", "missing", ACCEPT, 1024));
+        assertEquals(1, calls.get());
+        assertTrue(notFound.getMessage().contains("not found (404): MANIFEST_UNKNOWN manifest unknown"),
+                notFound.getMessage());
+
+        calls.set(0);
+        registry.hook = ex -> {
+            calls.incrementAndGet();
+            FakeRegistry.send(ex, 500, new byte[0]);
+            return true;
+        };
+        RegistryException gaveUp = assertThrows(RegistryException.class,
+                () -> client(FAST).manifest("os", "v1", ACCEPT, 1024));
+        assertEquals(3, calls.get(), "bounded by maxAttempts");
+        assertTrue(gaveUp.getMessage().contains("answered 500") && gaveUp.getMessage().contains("after 3 tries"),
+                gaveUp.getMessage());
+    }
+
+    @Test
+    void anOversizedManifestIsRefusedBeforeItIsRead() {
+        registry.putManifest("big", ACCEPT.get(0), "{\"x\":\"" + "a".repeat(5000) + "\"}");
+        RegistryException e = assertThrows(RegistryException.class,
+                () -> client(FAST).manifest("os", "big", ACCEPT, 4096));
+        assertTrue(e.getMessage().contains("more than the 4096 allowed"), e.getMessage());
+    }
+
+    @Test
+    void aRegistryThatStopsSendingIsCutByTheIdleTimeLimit() {
+        registry.hook = ex -> {
+            ex.sendResponseHeaders(200, 1000);
+            OutputStream out = ex.getResponseBody();
+            out.write(new byte[10]);
+            out.flush();
+            try {
+                Thread.sleep(5000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return true;
+        };
+        RegistryOptions o = FAST.withRetries(1, Duration.ofMillis(1), Duration.ofMillis(1))
+                .withTimeouts(Duration.ofSeconds(2), Duration.ofSeconds(2), Duration.ofMillis(300), Duration.ofSeconds(10));
+        long start = System.nanoTime();
+        RegistryException e = assertThrows(RegistryException.class, () -> {
+            try (RegistryClient.BlobBody b = client(o).blob("os", "sha256:" + "a".repeat(64), 0, 1000)) {
+                b.in().readAllBytes();
+            }
+        });
+        long ms = (System.nanoTime() - start) / 1_000_000;
+        assertTrue(e.getMessage().contains("no data for 300 ms"), e.getMessage());
+        assertTrue(ms < 3000, "cut after " + ms + " ms");
+    }
+
+    @Test
+    void aRedirectToAnotherHostNeverCarriesTheCredential() throws Exception {
+        try (FakeRegistry cdn = new FakeRegistry()) {
+            byte[] blob = "layer bytes".getBytes(StandardCharsets.UTF_8);
+            String digest = cdn.putBlob(blob);
+            String realm = "http://" + registry.address() + "/token";
+            registry.hook = ex -> {
+                if (ex.getRequestURI().getPath().equals("/token")) {
+                    FakeRegistry.send(ex, 200, "{\"access_token\":\"secret\"}".getBytes(StandardCharsets.UTF_8));
+                } else if (!"Bearer secret".equals(ex.getRequestHeaders().getFirst("Authorization"))) {
+                    ex.getResponseHeaders().set("WWW-Authenticate", "Bearer realm=\"" + realm + "\"");
+                    FakeRegistry.send(ex, 401, new byte[0]);
+                } else {
+                    ex.getResponseHeaders().set("Location", "http://" + cdn.address() + "/v2/os/blobs/" + digest);
+                    FakeRegistry.send(ex, 307, new byte[0]);
+                }
+                return true;
+            };
+            try (RegistryClient.BlobBody b = client(FAST).blob("os", digest, 0, blob.length);
+                    InputStream in = b.in()) {
+                assertArrayEquals(blob, in.readAllBytes());
+            }
+            assertEquals(List.of("GET /v2/os/blobs/" + digest), cdn.log, "no Authorization sent to the CDN");
+        }
+    }
+
+    @Test
+    void aRedirectToPlainHttpElsewhereIsRefused() {
+        registry.hook = ex -> {
+            ex.getResponseHeaders().set("Location", "http://cdn.example.com/blob");
+            FakeRegistry.send(ex, 302, new byte[0]);
+            return true;
+        };
+        RegistryException e = assertThrows(RegistryException.class,
+                () -> client(FAST).blob("os", "sha256:" + "b".repeat(64), 0, 10));
+        assertTrue(e.getMessage().contains("refusing a redirect to http://cdn.example.com"), e.getMessage());
+    }
+
+    @Test
+    void challengeParametersMayBeQuotedAndContainCommas() {
+        Map<String, String> p = RegistryClient.authParams(
+                " realm=\"https://auth.example.com/token\",service=registry.example.com,"
+                        + "scope=\"repository:a/b:pull,push\"");
+        assertEquals("https://auth.example.com/token", p.get("realm"));
+        assertEquals("registry.example.com", p.get("service"));
+        assertEquals("repository:a/b:pull,push", p.get("scope"));
+    }
+}
