@@ -30,11 +30,20 @@ final class StateRebuilder {
 
     /** Empty when nothing on disk shows an update in flight. */
     Optional<Rebuilt> rebuild() throws IOException {
-        BootSettings settings = device.bootloader().read();
         String booted = device.slots().activeSlot();
         boolean breadcrumbs = device.state().has(StatePartition.HEALTH_BREADCRUMB)
                 || device.state().has(StatePartition.ALTBOOT_BREADCRUMB);
         List<String> leftovers = leftoverUpdates();
+        BootSettings settings;
+        try {
+            settings = device.bootloader().read();
+        } catch (IOException e) {
+            if (!breadcrumbs && leftovers.isEmpty()) {
+                // nothing shows an update in flight; the coherence checks report the settings themselves
+                return Optional.empty();
+            }
+            throw e;
+        }
 
         if (settings.upgradeAvailable()) {
             // The switch happened: a trial is on. The old OS is the slot the settings do not name.

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Runs the fault-injection suites and prints the table of fault classes and case counts kept in README.md.
+# Usage: tests/fault-table.sh            (about 5 minutes on 2 cores)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+suites='ScenarioTest,TransitionCoverageTest,CrashEnumerationTest,DatabaseLossTest,UpdateBadInputTest'
+mvn -q -B test -Dtest="$suites" -Dsurefire.failIfNoSpecifiedTests=false > target/fault-table.log 2>&1 || {
+  echo "the fault suites failed; see target/fault-table.log" >&2; exit 1; }
+mvn -q -B verify -DskipTests=false -Dtest=NONE -Dsurefire.failIfNoSpecifiedTests=false \
+    -Dit.test=KillDuringUpdateIT >> target/fault-table.log 2>&1 || {
+  echo "the kill -9 runs failed; see target/fault-table.log" >&2; exit 1; }
+
+cases() { # testcases in a surefire/failsafe report, optionally only those whose name matches $2
+  local f; f=$(ls target/surefire-reports/TEST-*"$1".xml target/failsafe-reports/TEST-*"$1".xml 2>/dev/null | head -1)
+  grep -o '<testcase name="[^"]*"' "$f" | grep -c -- "${2:-}" || true
+}
+enum=$(grep -o 'crash enumeration: [0-9]* side-effect boundaries, [0-9]* cases' target/fault-table.log | tail -1)
+boundaries=$(echo "$enum" | awk '{print $3}'); total=$(echo "$enum" | awk '{print $7}')
+kills=$(grep -o 'kill -9 runs: [0-9]*' target/fault-table.log | tail -1 | awk '{print $4}')
+
+echo "| fault class | how it is injected | cases |"
+echo "|---|---|---|"
+echo "| scenario files (tests/scenarios) | crash, power cut, failure, abort, lost database, clean reboots, as scripted | $(cases ScenarioTest) |"
+echo "| failure in each state before the commit point | the state's step fails | $(cases TransitionCoverageTest failureInEachState) |"
+echo "| crash in each state, resumed | the process dies after the step's work, before its transition is persisted | $(cases TransitionCoverageTest crashInEachState) |"
+echo "| interrupted three times: attempt limit | three crashes in the same state | $(cases TransitionCoverageTest InterruptedThreeTimes) |"
+echo "| operator abort in each state | hupd abort after a crash | $(cases TransitionCoverageTest abortOf) |"
+echo "| loop guard in each state | endless crashes with a high attempt limit | $(cases TransitionCoverageTest Loops) |"
+echo "| crash at every side-effect boundary | the process dies before each of the $boundaries side effects and transitions of one update and its trial | $boundaries |"
+echo "| double fault | a second crash during the recovery of a first | $((total - boundaries)) |"
+echo "| database lost in each state | deleted, truncated, bits flipped | $(cases DatabaseLossTest Ends) |"
+echo "| bad input | malformed, hostile, mismatched, through the CLI | $(cases UpdateBadInputTest) |"
+echo "| kill -9 of the real process | SIGKILL at random moments of hupd update, then power-ons | $kills |"
