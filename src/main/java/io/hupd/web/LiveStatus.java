@@ -35,7 +35,7 @@ public final class LiveStatus implements AutoCloseable {
     private long version;
     private long dbSeen = -1;
     private long progressSeen = -1;
-    private boolean confirm;
+    private int unsettled;
     private boolean inFlight;
     private long lastBuild;
 
@@ -86,14 +86,20 @@ public final class LiveStatus implements AutoCloseable {
         long progress = mtime(hupdDir.resolve("progress.json"));
         // While an update is in flight the time in its state grows: refresh now and then even without writes.
         boolean stale = inFlight && System.currentTimeMillis() - lastBuild >= IN_FLIGHT_REFRESH_MS;
-        if (!force && !confirm && !stale && db == dbSeen && progress == progressSeen) {
+        if (!force && !stale && db == dbSeen && progress == progressSeen) {
             return;
         }
         String json = build();
         long dbAfter = mtime(hupdDir.resolve("state.mv.db"));
-        // Reading may itself touch the database file; one more read settles whether the update wrote meanwhile.
-        confirm = !confirm && dbAfter != db;
-        dbSeen = dbAfter;
+        // The report takes several reads; an update that wrote between them leaves a mixed picture, so read again.
+        // Bounded, in case reading itself ever touches the file.
+        if (dbAfter != db && unsettled < 5) {
+            unsettled++;
+            dbSeen = db;
+        } else {
+            unsettled = 0;
+            dbSeen = dbAfter;
+        }
         progressSeen = progress;
         lastBuild = System.currentTimeMillis();
         synchronized (this) {

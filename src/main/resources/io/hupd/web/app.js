@@ -72,7 +72,9 @@
     if (p) {
       text($('p-task'), p.task + (p.finished ? ': done' : ''));
       const pct = p.totalBytes > 0 ? Math.min(100, Math.round((100 * p.doneBytes) / p.totalBytes)) : null;
-      text($('p-numbers'), bytes(p.doneBytes) + (p.totalBytes > 0 ? ' of ' + bytes(p.totalBytes) + ' (' + pct + '%)' : ''));
+      // Some work (the simulated slot write) reports no byte counts: then say nothing rather than "0 B".
+      $('p-numbers').textContent = p.totalBytes > 0 ? bytes(p.doneBytes) + ' of ' + bytes(p.totalBytes) + ' (' + pct + '%)'
+        : p.doneBytes > 0 ? bytes(p.doneBytes) : '';
       $('p-bar').style.width = (p.finished ? 100 : pct || 0) + '%';
     }
 
