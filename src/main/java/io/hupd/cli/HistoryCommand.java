@@ -1,58 +1,67 @@
 package io.hupd.cli;
 
-import io.hupd.persistence.JournalEntry;
-import java.time.Duration;
+import io.hupd.web.Timeline;
+import java.io.PrintStream;
+import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
-import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "history", mixinStandardHelpOptions = true,
-        description = "Every transition of every update: time, time spent in the state, event, reason.")
+        description = {"Every transition of every update, one block per update: time, time spent in the state it"
+                + " entered, event, transition and reason.",
+                "With --json: {\"updates\": [{updateId, startedAt, endedAt, state, result, reason, durationMs,"
+                        + " transitions: [{seq, at, from, event, to, toPhase, reason, msInState, current}]}]}."})
 final class HistoryCommand implements Callable<Integer> {
     private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSS")
             .withZone(ZoneOffset.UTC);
 
     @Mixin Common.DeviceDir device;
-    @Option(names = "--json") boolean json;
-    @Option(names = "--update", paramLabel = "ID") String update;
+    @Option(names = "--json", description = "the timeline as JSON") boolean json;
+    @Option(names = "--update", paramLabel = "ID", description = "only this update") String update;
     @Mixin Common.Debug debug;
 
     @Override
     public Integer call() throws Exception {
         try (Session s = new Session(device.dir, System.out, true)) {
-            List<JournalEntry> entries = s.store().journal(update);
+            Timeline t = Timeline.of(s.store().journal(update), Instant.now());
             if (json) {
-                System.out.println(Common.JSON.writeValueAsString(entries));
-                return Main.OK;
-            }
-            if (entries.isEmpty()) {
+                System.out.println(Common.JSON.writeValueAsString(t));
+            } else if (t.updates().isEmpty()) {
                 System.out.println(update == null ? "no update has run on this device" : "no update " + update);
-                return Main.OK;
-            }
-            String current = null;
-            JournalEntry prev = null;
-            for (JournalEntry e : entries) {
-                if (!e.updateId().equals(current)) {
-                    current = e.updateId();
-                    prev = null;
-                    System.out.println();
-                    System.out.println("update " + current);
-                }
-                String dwell = prev == null ? "" : "+" + human(Duration.between(prev.at(), e.at()));
-                System.out.printf("  %s %9s  %-20s -> %-20s %-16s %s%n", TIME.format(e.at()), dwell, e.from(), e.to(),
-                        e.event(), e.reason() == null ? "" : e.reason());
-                prev = e;
+            } else {
+                print(t, System.out);
             }
             return Main.OK;
         }
     }
 
-    private static String human(Duration d) {
-        long ms = d.toMillis();
-        return ms < 1000 ? ms + "ms" : ms < 120_000 ? String.format("%.1fs", ms / 1000.0) : d.toMinutes() + "m";
+    private static String row(String time, String stay, String event, String transition, String reason) {
+        return String.format("  %-23s  %9s  %-16s  %-44s  %s", time, stay, event, transition, reason).stripTrailing();
+    }
+
+    static void print(Timeline t, PrintStream out) {
+        boolean firstBlock = true;
+        for (Timeline.Update u : t.updates()) {
+            if (!firstBlock) {
+                out.println();
+            }
+            firstBlock = false;
+            String outcome = u.result() == null ? "in flight, now " + u.state() + " (" + Timeline.human(u.durationMs())
+                    + " so far)" : u.result() + " after " + Timeline.human(u.durationMs());
+            out.println("update " + u.updateId() + ": " + outcome);
+            if (u.reason() != null) {
+                out.println("  reason: " + Main.oneLine(u.reason()));
+            }
+            out.println(row("time (UTC)", "in state", "event", "transition", "reason"));
+            for (Timeline.Step st : u.transitions()) {
+                String stay = st.msInState() == null ? "-" : Timeline.human(st.msInState()) + (st.current() ? "+" : "");
+                out.println(row(TIME.format(Instant.parse(st.at())), stay, st.event(), st.from() + " -> " + st.to(),
+                        st.reason() == null ? "" : Main.oneLine(st.reason())));
+            }
+        }
     }
 }

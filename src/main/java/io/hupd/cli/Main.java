@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
 @Command(name = "hupd", mixinStandardHelpOptions = true, version = "hupd 0.1.0",
         description = "Host OS update service: A/B updates with automatic rollback.",
         subcommands = {DeviceCommand.class, ImageCommand.class, UpdateCommand.class, BootCommand.class,
-                RebootCommand.class, AbortCommand.class, StatusCommand.class, HistoryCommand.class,
+                RebootCommand.class, AbortCommand.class, StatusCommand.class, HistoryCommand.class, DiagramCommand.class, ServeCommand.class,
                 DemoCommand.class})
 public final class Main implements Runnable {
     public static final int OK = 0;

@@ -10,6 +10,7 @@ import io.hupd.ports.Device;
 import io.hupd.runner.StepRegistry;
 import io.hupd.runner.UpdateLog;
 import io.hupd.runner.UpdateService;
+import io.hupd.web.ProgressFile;
 import java.io.PrintStream;
 import java.nio.file.Path;
 
@@ -28,7 +29,9 @@ final class Session implements AutoCloseable {
         this.sim = SimDevice.open(dir);
         this.device = sim.ports(Clock.SYSTEM,
                 ImageSources.factory(registries.withArchitecture(sim.config().architecture())));
-        this.log = new UpdateLog(out, new ConsoleProgress(out, System.console() != null && !quiet));
+        // The progress file lets the status page (another process) show a running download or write.
+        this.log = new UpdateLog(out, new ProgressFile(sim.dataDir().resolve("hupd/progress.json"),
+                new ConsoleProgress(out, System.console() != null && !quiet)));
         log.quiet(quiet);
         this.service = new UpdateService(device, sim.dataDir(), MachineLimits.DEFAULT, log, new StepRegistry(device));
     }

@@ -1,6 +1,8 @@
 package io.hupd.machine;
 
+import java.util.ArrayList;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Map;
 import org.springframework.messaging.Message;
 import org.springframework.messaging.support.MessageBuilder;
@@ -38,6 +40,33 @@ public final class UpdateMachine {
     public UpdateMachine(MachineLimits limits) {
         this.limits = limits;
         this.machine = build(limits);
+    }
+
+    /**
+     * The transitions as the built Spring machine holds them (not as the table lists them), so that the generated
+     * diagrams can never show something other than what runs. Spring keeps guards and actions only as wrapped
+     * functions, so their names come from the table row with the same source, event and target.
+     */
+    public List<Transition> definition() {
+        List<Transition> out = new ArrayList<>();
+        for (var t : machine.getTransitions()) {
+            UpdateState source = t.getSource().getId();
+            UpdateEvent event = t.getTrigger().getEvent();
+            UpdateState target = t.getTarget().getId();
+            Transition row = TransitionTable.ROWS.stream()
+                    .filter(r -> r.source() == source && r.event() == event && r.target() == target)
+                    .findFirst().orElse(null);
+            String guard = t.getGuard() == null ? null : row != null && row.guard() != null ? row.guard() : "unnamed";
+            boolean acts = t.getActions() != null && !t.getActions().isEmpty();
+            String action = !acts ? null : row != null && row.action() != null ? row.action() : "unnamed";
+            out.add(new Transition(source, event, target, guard, action));
+        }
+        return out;
+    }
+
+    /** The state a new machine starts in. */
+    public UpdateState initialState() {
+        return machine.getInitialState().getId();
     }
 
     public MachineLimits limits() {

@@ -1,0 +1,52 @@
+package io.hupd.cli;
+
+import io.hupd.adapters.sim.SimDevice;
+import io.hupd.web.LiveStatus;
+import io.hupd.web.ServeToken;
+import io.hupd.web.StatusServer;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(name = "serve", mixinStandardHelpOptions = true,
+        description = {"A local web page: the update machine with the current state lit, this update's way through"
+                + " it, its history, download/write progress and the last result, updated live.",
+                "Listens on 127.0.0.1 only. Every request needs the token in DIR/data/hupd/serve-token (mode 0600,"
+                        + " made on first use); open the URL this command prints."})
+final class ServeCommand implements Callable<Integer> {
+    @Mixin Common.DeviceDir device;
+    @Option(names = "--port", paramLabel = "N", defaultValue = "8080",
+            description = "port on 127.0.0.1 (0: any free one); default ${DEFAULT-VALUE}") int port;
+    @Mixin Common.Debug debug;
+
+    @Override
+    public Integer call() throws Exception {
+        SimDevice sim = SimDevice.open(device.dir);
+        Path hupdDir = sim.dataDir().resolve("hupd");
+        Path tokenFile = hupdDir.resolve("serve-token");
+        String token = ServeToken.ensure(tokenFile);
+        PrintStream silent = new PrintStream(OutputStream.nullOutputStream());
+        LiveStatus live = new LiveStatus(hupdDir, () -> {
+            try (Session s = new Session(device.dir, silent, true)) {
+                return StatusReport.collect(s.device, s.store(), s.sim.poweredOn());
+            }
+        });
+        CountDownLatch stop = new CountDownLatch(1);
+        try (StatusServer server = new StatusServer(port, token, live)) {
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                server.close();
+                stop.countDown();
+            }));
+            System.out.println("hupd serve: " + server.url());
+            System.out.println("(the token is in " + tokenFile + "; Ctrl-C stops the server)");
+            System.out.flush();
+            stop.await();
+        }
+        return Main.OK;
+    }
+}

@@ -1,0 +1,95 @@
+package io.hupd.web;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.hupd.ports.Progress;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Passes progress on and also keeps it in {@code data/hupd/progress.json}, so that another process (the status
+ * page) can show a running download or write. The file is a view, not state: it is replaced atomically but never
+ * forced to disk, and at most a few times a second, so that it costs the update nothing that matters.
+ */
+public final class ProgressFile implements Progress {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final long MIN_INTERVAL_NANOS = 200_000_000L;
+
+    private final Path file;
+    private final Progress next;
+    private String task;
+    private long total;
+    private long done;
+    private String startedAt;
+    private long lastWrite;
+
+    public ProgressFile(Path file, Progress next) {
+        this.file = file;
+        this.next = next;
+    }
+
+    @Override
+    public void start(String task, long totalBytes) {
+        next.start(task, totalBytes);
+        this.task = task;
+        this.total = totalBytes;
+        this.done = 0;
+        this.startedAt = Instant.now().toString();
+        write(false);
+    }
+
+    @Override
+    public void advance(long bytes) {
+        next.advance(bytes);
+        done += bytes;
+        if (System.nanoTime() - lastWrite >= MIN_INTERVAL_NANOS) {
+            write(false);
+        }
+    }
+
+    @Override
+    public void finish() {
+        next.finish();
+        if (task != null) {
+            write(true);
+        }
+        task = null;
+    }
+
+    private void write(boolean finished) {
+        lastWrite = System.nanoTime();
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("task", task);
+        m.put("totalBytes", total);
+        m.put("doneBytes", done);
+        m.put("finished", finished);
+        m.put("startedAt", startedAt);
+        m.put("updatedAt", Instant.now().toString());
+        try {
+            Files.createDirectories(file.toAbsolutePath().getParent());
+            Path tmp = file.resolveSibling("." + file.getFileName() + ".tmp");
+            Files.write(tmp, JSON.writeValueAsBytes(m));
+            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            // Only the page loses its progress bar; the update must not fail for it.
+        }
+    }
+
+    /** The last progress written, or null when there is none or it does not parse. */
+    public static Map<String, Object> read(Path file) {
+        try {
+            if (!Files.exists(file)) {
+                return null;
+            }
+            @SuppressWarnings("unchecked")
+            Map<String, Object> m = JSON.readValue(Files.readAllBytes(file), Map.class);
+            return m;
+        } catch (IOException e) {
+            return null;
+        }
+    }
+}
