@@ -70,51 +70,18 @@ public final class OciLayoutSource implements ImageSource {
         }
         String manifestWhat = ref + ": manifest " + manifestDescriptor.digest();
         JsonNode manifest = OciJson.parseObject(readBlob(manifestDescriptor, "manifest"), manifestWhat);
-        checkSchemaVersion(manifest, manifestWhat);
+        ImageManifests.checkSchemaVersion(manifest, manifestWhat);
         String declaredType = OciJson.optionalString(manifest, "mediaType", manifestWhat);
         if (declaredType != null && !declaredType.equals(manifestDescriptor.mediaType())) {
             throw new ImageSourceException(manifestWhat + " says its media type is '" + Text.quote(declaredType)
                     + "' but the index says '" + manifestDescriptor.mediaType() + "'");
         }
-        Descriptor config = OciJson.descriptor(manifest.get("config"), manifestWhat + " config");
-        if (!MediaTypes.CONFIGS.contains(config.mediaType())) {
-            throw new ImageSourceException(manifestWhat + ": config has unsupported media type '"
-                    + config.mediaType() + "'");
-        }
-        JsonNode layerArray = OciJson.requireArray(manifest, "layers", manifestWhat);
-        if (layerArray.isEmpty()) {
-            throw new ImageSourceException(manifestWhat + " has no layers");
-        }
-        List<Descriptor> layers = new ArrayList<>();
-        for (int i = 0; i < layerArray.size(); i++) {
-            Descriptor layer = OciJson.descriptor(layerArray.get(i), manifestWhat + " layer " + (i + 1));
-            String why = MediaTypes.whyLayerUnsupported(layer.mediaType());
-            if (why != null) {
-                throw new ImageSourceException(manifestWhat + " layer " + (i + 1) + ": " + why);
-            }
-            layers.add(layer);
-        }
-
-        String configWhat = ref + ": config " + config.digest();
-        JsonNode configJson = OciJson.parseObject(readBlob(config, "config"), configWhat);
-        String architecture = OciJson.requireString(configJson, "architecture", configWhat);
-        String os = OciJson.requireString(configJson, "os", configWhat);
-        JsonNode inner = OciJson.optionalObject(configJson, "config", configWhat);
-        Map<String, String> labels = inner == null ? Map.of() : OciJson.stringMap(inner, "Labels", configWhat + " config");
-        JsonNode rootfs = OciJson.optionalObject(configJson, "rootfs", configWhat);
-        if (rootfs != null) {
-            JsonNode diffIds = OciJson.requireArray(rootfs, "diff_ids", configWhat + " rootfs");
-            if (diffIds.size() != layers.size()) {
-                throw new ImageSourceException(configWhat + " lists " + diffIds.size()
-                        + " diff_ids but the manifest has " + layers.size() + " layers");
-            }
-        }
-        return new ResolvedImage(ref.toString(), manifestDescriptor.digest(), config, layers, architecture, os,
-                labels);
+        return ImageManifests.resolve(ref.toString(), manifest, manifestDescriptor.digest(), manifestWhat,
+                d -> readBlob(d, "config"));
     }
 
     private Descriptor findTag(JsonNode index, String what) throws ImageSourceException {
-        checkSchemaVersion(index, what);
+        ImageManifests.checkSchemaVersion(index, what);
         JsonNode manifests = OciJson.requireArray(index, "manifests", what);
         List<Descriptor> matches = new ArrayList<>();
         List<String> tags = new ArrayList<>();
@@ -148,7 +115,7 @@ public final class OciLayoutSource implements ImageSource {
     private Descriptor pickFromNestedIndex(Descriptor indexDescriptor) throws IOException {
         String what = ref + ": image index " + indexDescriptor.digest();
         JsonNode nested = OciJson.parseObject(readBlob(indexDescriptor, "image index"), what);
-        checkSchemaVersion(nested, what);
+        ImageManifests.checkSchemaVersion(nested, what);
         JsonNode manifests = OciJson.requireArray(nested, "manifests", what);
         List<Descriptor> candidates = new ArrayList<>();
         List<String> platforms = new ArrayList<>();
@@ -183,12 +150,6 @@ public final class OciLayoutSource implements ImageSource {
         return candidates.get(0);
     }
 
-    private static void checkSchemaVersion(JsonNode doc, String what) throws ImageSourceException {
-        JsonNode v = doc.get("schemaVersion");
-        if (v == null || !v.isIntegralNumber() || v.intValue() != 2) {
-            throw new ImageSourceException(what + ": schemaVersion is not 2");
-        }
-    }
 
     private byte[] readCapped(Path file, String name) throws IOException {
         try (InputStream in = Files.newInputStream(file)) {

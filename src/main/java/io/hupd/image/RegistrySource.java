@@ -129,7 +129,7 @@ public final class RegistrySource implements ImageSource {
     }
 
     private Descriptor pick(JsonNode index, String what) throws ImageSourceException {
-        checkSchemaVersion(index, what);
+        ImageManifests.checkSchemaVersion(index, what);
         JsonNode manifests = OciJson.requireArray(index, "manifests", what);
         String arch = options.architecture();
         List<Descriptor> candidates = new ArrayList<>();
@@ -190,42 +190,9 @@ public final class RegistrySource implements ImageSource {
 
     private ResolvedImage fromManifest(JsonNode manifest, String manifestDigest) throws IOException {
         String what = ref + ": manifest " + manifestDigest;
-        checkSchemaVersion(manifest, what);
-        Descriptor config = OciJson.descriptor(manifest.get("config"), what + " config");
-        if (!MediaTypes.CONFIGS.contains(config.mediaType())) {
-            throw new ImageSourceException(what + ": config has unsupported media type '" + config.mediaType()
-                    + "' (not an OS image)");
-        }
-        JsonNode layerArray = OciJson.requireArray(manifest, "layers", what);
-        if (layerArray.isEmpty()) {
-            throw new ImageSourceException(what + " has no layers");
-        }
-        List<Descriptor> layers = new ArrayList<>();
-        for (int i = 0; i < layerArray.size(); i++) {
-            Descriptor layer = OciJson.descriptor(layerArray.get(i), what + " layer " + (i + 1));
-            String why = MediaTypes.whyLayerUnsupported(layer.mediaType());
-            if (why != null) {
-                throw new ImageSourceException(what + " layer " + (i + 1) + ": " + why);
-            }
-            layers.add(layer);
-        }
-
-        String configWhat = ref + ": config " + config.digest();
-        JsonNode configJson = OciJson.parseObject(fetchSmallBlob(config, configWhat), configWhat);
-        String architecture = OciJson.requireString(configJson, "architecture", configWhat);
-        String os = OciJson.requireString(configJson, "os", configWhat);
-        JsonNode inner = OciJson.optionalObject(configJson, "config", configWhat);
-        Map<String, String> labels = inner == null ? Map.of()
-                : OciJson.stringMap(inner, "Labels", configWhat + " config");
-        JsonNode rootfs = OciJson.optionalObject(configJson, "rootfs", configWhat);
-        if (rootfs != null) {
-            JsonNode diffIds = OciJson.requireArray(rootfs, "diff_ids", configWhat + " rootfs");
-            if (diffIds.size() != layers.size()) {
-                throw new ImageSourceException(configWhat + " lists " + diffIds.size()
-                        + " diff_ids but the manifest has " + layers.size() + " layers");
-            }
-        }
-        return new ResolvedImage(ref.toString(), manifestDigest, config, layers, architecture, os, labels);
+        ImageManifests.checkSchemaVersion(manifest, what);
+        return ImageManifests.resolve(ref.toString(), manifest, manifestDigest, what,
+                d -> fetchSmallBlob(d, ref + ": config " + d.digest()));
     }
 
     private byte[] fetchSmallBlob(Descriptor d, String what) throws IOException {
@@ -245,12 +212,6 @@ public final class RegistrySource implements ImageSource {
         return content;
     }
 
-    private static void checkSchemaVersion(JsonNode doc, String what) throws ImageSourceException {
-        JsonNode v = doc.get("schemaVersion");
-        if (v == null || !v.isIntegralNumber() || v.intValue() != 2) {
-            throw new ImageSourceException(what + ": schemaVersion is not 2");
-        }
-    }
 
     @Override
     public long fetch(ResolvedImage image, BlobStore store, Progress progress) throws IOException {

@@ -1,0 +1,65 @@
+package io.hupd.image;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.hupd.ports.ImageSourceException;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/** What every source checks in an image manifest and its config, wherever the bytes came from. */
+final class ImageManifests {
+    /** Reads a small, verified blob (the config) from wherever the source keeps it. */
+    interface ConfigReader {
+        byte[] read(Descriptor config) throws IOException;
+    }
+
+    private ImageManifests() {}
+
+    /** Image manifests and indexes of the OCI and Docker v2 formats are all schema version 2. */
+    static void checkSchemaVersion(JsonNode doc, String what) throws ImageSourceException {
+        JsonNode v = doc.get("schemaVersion");
+        if (v == null || !v.isIntegralNumber() || v.intValue() != 2) {
+            throw new ImageSourceException(what + ": schemaVersion is not 2");
+        }
+    }
+
+    static ResolvedImage resolve(String ref, JsonNode manifest, String manifestDigest, String what,
+            ConfigReader configs) throws IOException {
+        Descriptor config = OciJson.descriptor(manifest.get("config"), what + " config");
+        if (!MediaTypes.CONFIGS.contains(config.mediaType())) {
+            throw new ImageSourceException(what + ": config has unsupported media type '" + config.mediaType()
+                    + "' (not an OS image)");
+        }
+        JsonNode layerArray = OciJson.requireArray(manifest, "layers", what);
+        if (layerArray.isEmpty()) {
+            throw new ImageSourceException(what + " has no layers");
+        }
+        List<Descriptor> layers = new ArrayList<>();
+        for (int i = 0; i < layerArray.size(); i++) {
+            Descriptor layer = OciJson.descriptor(layerArray.get(i), what + " layer " + (i + 1));
+            String why = MediaTypes.whyLayerUnsupported(layer.mediaType());
+            if (why != null) {
+                throw new ImageSourceException(what + " layer " + (i + 1) + ": " + why);
+            }
+            layers.add(layer);
+        }
+
+        String configWhat = ref + ": config " + config.digest();
+        JsonNode configJson = OciJson.parseObject(configs.read(config), configWhat);
+        String architecture = OciJson.requireString(configJson, "architecture", configWhat);
+        String os = OciJson.requireString(configJson, "os", configWhat);
+        JsonNode inner = OciJson.optionalObject(configJson, "config", configWhat);
+        Map<String, String> labels = inner == null ? Map.of()
+                : OciJson.stringMap(inner, "Labels", configWhat + " config");
+        JsonNode rootfs = OciJson.optionalObject(configJson, "rootfs", configWhat);
+        if (rootfs != null) {
+            JsonNode diffIds = OciJson.requireArray(rootfs, "diff_ids", configWhat + " rootfs");
+            if (diffIds.size() != layers.size()) {
+                throw new ImageSourceException(configWhat + " lists " + diffIds.size()
+                        + " diff_ids but the manifest has " + layers.size() + " layers");
+            }
+        }
+        return new ResolvedImage(ref, manifestDigest, config, layers, architecture, os, labels);
+    }
+}
