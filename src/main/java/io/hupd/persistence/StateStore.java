@@ -47,6 +47,13 @@ public final class StateStore {
                 + ";WRITE_DELAY=0;DB_CLOSE_ON_EXIT=FALSE;TRACE_LEVEL_FILE=0;MAX_COMPACT_TIME=0";
     }
 
+    /** The database file is damaged (as opposed to busy or missing): only a rebuild from the disk helps. */
+    public static final class DatabaseDamaged extends IOException {
+        DatabaseDamaged(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
     public Path directory() {
         return dir;
     }
@@ -76,6 +83,13 @@ public final class StateStore {
             return Optional.empty();
         }
         return withConnection(c -> {
+            // Every stored row is read once, so that a damaged page shows up now, not halfway through an update.
+            try (Statement scan = c.createStatement();
+                    ResultSet all = scan.executeQuery("SELECT * FROM journal")) {
+                while (all.next()) {
+                    all.getString("reason");
+                }
+            }
             try (Statement st = c.createStatement();
                     ResultSet rs = st.executeQuery("SELECT state, phase, context FROM update_state WHERE id = 1")) {
                 if (!rs.next()) {
@@ -213,7 +227,12 @@ public final class StateStore {
                 }
             }
         }
-        throw new IOException("the state database in " + dir + " cannot be used: " + firstLine(last), last);
+        String why = "the state database in " + dir + " cannot be used: " + firstLine(last);
+        if (last != null && (last.getErrorCode() == org.h2.api.ErrorCode.FILE_CORRUPTED_1
+                || String.valueOf(last.getMessage()).contains("corrupt"))) {
+            throw new DatabaseDamaged(why, last);
+        }
+        throw new IOException(why, last);
     }
 
     private static boolean isLocked(SQLException e) {

@@ -105,14 +105,26 @@ public final class UpdateService {
     /** The device powered on: the boot-time half of hupd (altboot, health, commit, resume or revert). */
     public UpdateState onPowerOn() throws IOException, InterruptedException {
         try (DeviceLock l = lock()) {
-            UpdateMachine machine = new UpdateMachine(limits);
-            UpdateRunner runner = runner(machine);
-            Optional<StoredState> stored = restore(machine, runner, Trigger.POWER_ON);
-            if (stored.isPresent()) {
-                recover(machine, runner, stored.get(), Trigger.POWER_ON);
+            try {
+                return bootTimeRun();
+            } catch (StateStore.DatabaseDamaged e) {
+                // Damage the first read did not see: the disk decides, as when the database is lost.
+                Path kept = store().quarantine(device.clock().now());
+                log.warn("the state database failed while in use (" + e.getMessage() + "); kept as "
+                        + kept.getFileName() + ", rebuilding from the disk");
+                return bootTimeRun();
             }
-            return runner.run();
         }
+    }
+
+    private UpdateState bootTimeRun() throws IOException, InterruptedException {
+        UpdateMachine machine = new UpdateMachine(limits);
+        UpdateRunner runner = runner(machine);
+        Optional<StoredState> stored = restore(machine, runner, Trigger.POWER_ON);
+        if (stored.isPresent()) {
+            recover(machine, runner, stored.get(), Trigger.POWER_ON);
+        }
+        return runner.run();
     }
 
     /**
