@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.hupd.adapters.bootloader.Bootloaders;
 import io.hupd.adapters.fs.BootDirectory;
+import io.hupd.adapters.fs.RollForwardFiles;
 import io.hupd.adapters.fs.StateDirectory;
 import io.hupd.fs.AtomicFiles;
 import io.hupd.ports.BootFilePolicy;
@@ -146,12 +147,17 @@ public final class SimDevice {
             return new PowerOn(false, slot.get(), "root " + slot.get() + " does not boot (" + why
                     + "): the watchdog resets the device");
         }
+        // Userspace is up and mounts the boot partition: like balena's fatrw on its first read, finish or drop
+        // what a power cut interrupted. The firmware above read the partition as it was, as a real one would.
+        RollForwardFiles.Recovery recovery = RollForwardFiles.recover(bootDir());
         writeRun("booted-slot", slot.get());
         writeRun("supervisor", new SimSupervisor(this).version().isPresent() ? "running" : "stopped");
         writeRun("vpn", config.vpnOnline() ? "online" : "offline");
         writeRun("user-app", "running");
         writeRun("power", "on");
-        return new PowerOn(true, slot.get(), "booted root " + slot.get());
+        return new PowerOn(true, slot.get(), "booted root " + slot.get() + (recovery.isEmpty() ? ""
+                : " (boot partition: completed " + recovery.rolledForward() + ", removed " + recovery.removed()
+                        + " after an interrupted write)"));
     }
 
     /** A clean shutdown: during a trial, balena's rollback-clear-bootcount resets the count so it is not a failed boot. */
