@@ -8,7 +8,6 @@ import io.hupd.adapters.fs.BootDirectory;
 import io.hupd.adapters.fs.RollForwardFiles;
 import io.hupd.adapters.fs.StateDirectory;
 import io.hupd.fs.AtomicFiles;
-import io.hupd.ports.BootFilePolicy;
 import io.hupd.ports.BootSettings;
 import io.hupd.ports.Bootloader;
 import io.hupd.ports.Clock;
@@ -57,11 +56,14 @@ public final class SimDevice {
             throw new UserInputException(dir + " is not a simulated device (no device.json): make one with"
                     + " 'hupd device create'");
         }
+        DeviceConfig config;
         try {
-            return new SimDevice(dir, JSON.readValue(json.toFile(), DeviceConfig.class));
+            config = JSON.readValue(json.toFile(), DeviceConfig.class);
         } catch (IOException e) {
             throw new UserInputException(json + " does not parse: " + e.getMessage().split("\n")[0]);
         }
+        config.bootFilePolicy(); // a bad bootFiles section is refused on opening, before any command acts
+        return new SimDevice(dir, config);
     }
 
     static SimDevice createLayout(Path dir, DeviceConfig config) throws IOException {
@@ -210,7 +212,7 @@ public final class SimDevice {
             }
         };
         RunningSystem system = () -> readRun("vpn").map("online"::equals).orElse(false);
-        return new Device(config.deviceType(), config.architecture(), BootFilePolicy.BALENA,
+        return new Device(config.deviceType(), config.architecture(), config.bootFilePolicy(),
                 config.healthPolicy(), bootloader(), new SimSlots(this),
                 new BootDirectory(bootDir(), config::bootSizeBytes), state(), data, new SimSupervisor(this),
                 system, new SimPower(this),
