@@ -97,7 +97,7 @@ class TrialBootTest {
         TestRig rig = TestRig.create(tmp, bootloader);
         rig.update(TestRig.V2);
         int limit = rig.sim.bootloader().bootLimit();
-        int reboots = limit + 2;
+        int reboots = limit + 1;
         List<Integer> countAtShutdown = new ArrayList<>();
         AtomicInteger left = new AtomicInteger(reboots);
         // Someone reboots the device while rollback-health is still judging the new OS (the supervisor applying
