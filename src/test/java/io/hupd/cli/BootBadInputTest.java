@@ -2,9 +2,7 @@ package io.hupd.cli;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-import io.hupd.adapters.sim.SampleOs;
-import io.hupd.image.ImageSpec;
-import io.hupd.image.OciLayoutWriter;
+import io.hupd.adapters.fs.BootDirectory;
 import io.hupd.ports.BootFilePolicy;
 import io.hupd.ports.BootSettings;
 import io.hupd.testkit.TestRig;
@@ -13,7 +11,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Random;
 import java.util.TreeMap;
 import org.junit.jupiter.api.io.TempDir;
@@ -105,14 +102,12 @@ class BootBadInputTest {
         refused(rig, "the running root is slot A", rig.ref(TestRig.V2), TestRig.V2);
         rig.sim.bootloader().write(new BootSettings(2, false, 0));
 
-        // The rig's boot partition is 4 MiB; 3.6 MiB of new boot files would leave less than 512 KiB.
-        Path root = tmp.resolve("big");
-        SampleOs.writeRootfs(root, "2.200.0", null, SampleOs.Flaw.NONE);
-        Files.write(root.resolve("resin-boot/firmware.bin"), new byte[3600 * 1024]);
-        OciLayoutWriter.write(root, new ImageSpec("2.200.0", TestRig.TYPE, "arm64", Optional.empty()),
-                tmp.resolve("big-layout"), "2.200.0");
-        refused(rig, "not enough space on the boot partition", "oci:" + tmp.resolve("big-layout") + ":2.200.0",
-                "2.200.0");
+        // The user's own files fill the boot partition until less than 512 KiB would stay free after the update.
+        long free = new BootDirectory(rig.sim.bootDir(), () -> rig.sim.config().bootSizeBytes()).freeBytes();
+        Path filler = rig.sim.bootDir().resolve("user-logs.bin");
+        Files.write(filler, new byte[(int) (free - 400 * 1024)]);
+        refused(rig, "not enough space on the boot partition", rig.ref(TestRig.V2), TestRig.V2);
+        Files.delete(filler);
 
         // and the device still updates once its settings are sound
         assertEquals(io.hupd.machine.UpdateState.REBOOTING, rig.update(TestRig.V2));

@@ -106,6 +106,11 @@ public record DeviceConfig(
                 healthSettle, healthInterval, healthCount, timeout, bootLimit, bootFiles);
     }
 
+    public DeviceConfig withHealthCount(int count) {
+        return new DeviceConfig(format, deviceType, architecture, bootloader, rootSizeBytes, bootSizeBytes, vpn,
+                healthSettle, healthInterval, count, healthCheckTimeout, bootLimit, bootFiles);
+    }
+
     /** Writes this as {@code dir/device.json} (atomically), for editing an existing simulated device. */
     public void save(java.nio.file.Path dir) throws java.io.IOException {
         io.hupd.fs.AtomicFiles.write(dir.resolve("device.json"), SimDevice.JSON.writeValueAsBytes(this));
