@@ -33,6 +33,9 @@ public final class HealthCheckRunner {
 
     private record Hung(Thread thread, int since) {}
 
+    /** How long a try waits for an abandoned check to finish unwinding before calling it still hung. */
+    static final long STOP_GRACE_MS = 200;
+
     public HealthCheckRunner(Clock clock, HealthPolicy policy, Consumer<String> log) {
         this.clock = Objects.requireNonNull(clock, "clock");
         this.policy = Objects.requireNonNull(policy, "policy");
@@ -85,6 +88,11 @@ public final class HealthCheckRunner {
         List<Thread> threads = new ArrayList<>();
         for (int i = 0; i < list.size(); i++) {
             Hung previous = stuck.get(i);
+            if (previous != null) {
+                // An interrupted check that does stop needs a moment to unwind; without this grace a busy machine
+                // would report a check that has in fact given up as still hung, and never run it again.
+                previous.thread().join(STOP_GRACE_MS);
+            }
             if (previous != null && previous.thread().isAlive()) {
                 tasks.add(null);
                 threads.add(null);

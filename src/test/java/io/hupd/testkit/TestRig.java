@@ -1,5 +1,6 @@
 package io.hupd.testkit;
 
+import io.hupd.adapters.sim.DeviceConfig;
 import io.hupd.adapters.sim.DeviceCreator;
 import io.hupd.adapters.sim.SampleOs;
 import io.hupd.adapters.sim.SimDevice;
@@ -57,6 +58,11 @@ public final class TestRig {
     }
 
     public static TestRig create(Path tmp, String bootloader) throws IOException {
+        return create(tmp, bootloader, UnaryOperator.identity());
+    }
+
+    /** A rig whose device.json is edited after {@code hupd device create} (boot-file policy, check time limit…). */
+    public static TestRig create(Path tmp, String bootloader, UnaryOperator<DeviceConfig> edit) throws IOException {
         Path layout = tmp.resolve("images");
         Path src = tmp.resolve("src");
         Map<String, String> refs = Map.of(
@@ -69,6 +75,11 @@ public final class TestRig {
         SimDevice sim = DeviceCreator.create(dev, refs.get(V1), new DeviceCreator.Options(null, bootloader, "16M",
                 "4M", null, "online", "0ms", "20ms", 2, null), ImageSources::open, Progress.NONE);
         Files.writeString(Files.createDirectories(dev.resolve("data/user")).resolve("notes.txt"), "user data\n");
+        DeviceConfig edited = edit.apply(sim.config());
+        if (!edited.equals(sim.config())) {
+            edited.save(dev);
+            sim = SimDevice.open(dev);
+        }
         return new TestRig(tmp, dev, sim, refs);
     }
 

@@ -16,9 +16,11 @@ import java.util.function.LongSupplier;
 import java.util.stream.Stream;
 
 /**
- * The boot partition's files as a folder. Every write is an atomic replace; the bootloader settings are left to
- * the {@link io.hupd.ports.Bootloader}. A backup is a copy of every file plus a manifest written last, so a
- * backup without its manifest is incomplete and is made again.
+ * The boot partition's files as a folder. Every write goes through {@link RollForwardFiles} (an atomic replace
+ * with a checksummed sibling left until it is complete), and every operation first finishes or discards what an
+ * interrupted write left behind; the bootloader settings are left to the {@link io.hupd.ports.Bootloader}. A
+ * backup is a copy of every file plus a manifest written last, so a backup without its manifest is incomplete
+ * and is made again.
  */
 public final class BootDirectory implements BootPartition {
     private static final String MANIFEST = "MANIFEST";
@@ -32,8 +34,17 @@ public final class BootDirectory implements BootPartition {
         this.capacity = capacity;
     }
 
+    /**
+     * Finishes what a crash interrupted before the files are looked at, so that no answer (free space, backup,
+     * restore) is computed from a half-written file.
+     */
+    public RollForwardFiles.Recovery recover() throws IOException {
+        return RollForwardFiles.recover(dir);
+    }
+
     @Override
     public long freeBytes() throws IOException {
+        recover();
         long used = 0;
         for (String f : files(dir)) {
             // FAT allocates whole clusters; 4 KiB is the common cluster size of a balena boot partition
@@ -44,6 +55,7 @@ public final class BootDirectory implements BootPartition {
 
     @Override
     public long bytesNeeded(Path newBootFiles, BootFilePolicy policy) throws IOException {
+        recover();
         long needed = 0;
         for (String f : files(newBootFiles)) {
             if (!willInstall(f, policy)) {
@@ -58,6 +70,7 @@ public final class BootDirectory implements BootPartition {
 
     @Override
     public void backup(Path backupDir, BootFilePolicy policy) throws IOException {
+        recover();
         Trees.deleteRecursively(backupDir);
         Path tmp = backupDir.resolveSibling(backupDir.getFileName() + ".partial");
         Trees.deleteRecursively(tmp);
@@ -85,15 +98,17 @@ public final class BootDirectory implements BootPartition {
 
     @Override
     public void install(Path newBootFiles, BootFilePolicy policy) throws IOException {
+        recover();
         for (String f : files(newBootFiles)) {
             if (willInstall(f, policy)) {
-                AtomicFiles.write(dir.resolve(f), Files.readAllBytes(newBootFiles.resolve(f)));
+                RollForwardFiles.write(dir.resolve(f), Files.readAllBytes(newBootFiles.resolve(f)));
             }
         }
     }
 
     @Override
     public void restore(Path backupDir, BootFilePolicy policy) throws IOException {
+        recover();
         TreeSet<String> keepFiles = new TreeSet<>();
         TreeSet<String> keepDirs = new TreeSet<>();
         for (String line : Files.readString(backupDir.resolve(MANIFEST), StandardCharsets.UTF_8).split("\n")) {
@@ -113,7 +128,7 @@ public final class BootDirectory implements BootPartition {
             Path cur = dir.resolve(f);
             if (!Files.isRegularFile(cur, LinkOption.NOFOLLOW_LINKS)
                     || !java.util.Arrays.equals(want, Files.readAllBytes(cur))) {
-                AtomicFiles.write(cur, want);
+                RollForwardFiles.write(cur, want);
             }
         }
         // Folders the update created go too (deepest first), unless something the bootloader owns lives there.
@@ -138,7 +153,7 @@ public final class BootDirectory implements BootPartition {
         return !policy.neverOverwritten(f);
     }
 
-    /** Regular files below a folder, as sorted relative paths; hupd's own temp files are not boot files. */
+    /** Regular files below a folder, as sorted relative paths; hupd's own work files are not boot files. */
     static List<String> files(Path root) throws IOException {
         List<String> out = new ArrayList<>();
         if (!Files.isDirectory(root)) {
@@ -147,7 +162,7 @@ public final class BootDirectory implements BootPartition {
         try (Stream<Path> s = Files.walk(root)) {
             s.filter(p -> Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS))
                     .map(p -> root.relativize(p).toString())
-                    .filter(f -> !isTemp(f))
+                    .filter(f -> !RollForwardFiles.isWorkFile(f.substring(f.lastIndexOf('/') + 1)))
                     .sorted()
                     .forEach(out::add);
         }
@@ -163,11 +178,6 @@ public final class BootDirectory implements BootPartition {
                     .forEach(out::add);
         }
         return out;
-    }
-
-    private static boolean isTemp(String rel) {
-        String name = rel.substring(rel.lastIndexOf('/') + 1);
-        return name.startsWith(".") && name.endsWith(".tmp");
     }
 
     private static long roundUp(long n) {

@@ -2,9 +2,13 @@ package io.hupd.adapters.sim;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import io.hupd.health.HealthPolicy;
+import io.hupd.ports.BootFilePolicy;
 import io.hupd.ports.UserInputException;
 import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -25,10 +29,92 @@ public record DeviceConfig(
         String healthInterval,
         int healthCount,
         String healthCheckTimeout,
-        Integer bootLimit) {
+        Integer bootLimit,
+        BootFiles bootFiles /* null: balena's lists */) {
+
+    /** The device.json of devices made before the bootFiles section existed (and of callers that leave it out). */
+    public DeviceConfig(int format, String deviceType, String architecture, String bootloader, long rootSizeBytes,
+            long bootSizeBytes, String vpn, String healthSettle, String healthInterval, int healthCount,
+            String healthCheckTimeout, Integer bootLimit) {
+        this(format, deviceType, architecture, bootloader, rootSizeBytes, bootSizeBytes, vpn, healthSettle,
+                healthInterval, healthCount, healthCheckTimeout, bootLimit, null);
+    }
+
+    /**
+     * The {@code bootFiles} section: which boot-partition files an update leaves alone on this device type
+     * (balena's device layers append to its list the same way). A list that is given replaces balena's list of
+     * that name, so an entry can be dropped as well as added; a list left out keeps balena's. Paths are relative
+     * to the boot partition ({@code overlays/x.dtbo}); a leading '/' as in balena's list is accepted.
+     */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record BootFiles(List<String> keepBack, List<String> copyIfMissing) {}
+
+    /**
+     * This device's boot-file policy. {@code config.json} stays kept back whatever the list says: it holds the
+     * device's identity and API key, and an update that replaced it would unprovision the device. Files copied
+     * only when missing are never overwritten either, so they count as kept back. The bootloader's own files
+     * cannot be listed: only the bootloader adapter writes them.
+     */
+    public BootFilePolicy bootFilePolicy() {
+        if (bootFiles == null) {
+            return BootFilePolicy.BALENA;
+        }
+        BootFilePolicy balena = BootFilePolicy.BALENA;
+        Set<String> copyIfMissing = bootFiles.copyIfMissing() == null ? balena.copyIfMissing()
+                : paths("copyIfMissing", bootFiles.copyIfMissing());
+        Set<String> keepBack = new TreeSet<>(bootFiles.keepBack() == null ? balena.keepBack()
+                : paths("keepBack", bootFiles.keepBack()));
+        keepBack.add("config.json");
+        keepBack.addAll(copyIfMissing);
+        return new BootFilePolicy(Set.copyOf(keepBack), Set.copyOf(copyIfMissing), balena.bootloaderOwned());
+    }
+
+    private static Set<String> paths(String list, List<String> raw) {
+        Set<String> out = new TreeSet<>();
+        for (String entry : raw) {
+            String p = entry == null ? "" : entry.strip();
+            while (p.startsWith("/")) {
+                p = p.substring(1);
+            }
+            boolean bad = p.isEmpty() || p.contains("\\") || p.endsWith("/");
+            for (String part : p.split("/", -1)) {
+                bad |= part.isEmpty() || part.equals(".") || part.equals("..");
+            }
+            if (bad) {
+                throw new UserInputException("device.json bootFiles." + list + ": '" + entry + "' is not a path"
+                        + " inside the boot partition (write it like config.txt or overlays/x.dtbo)");
+            }
+            if (BootFilePolicy.BALENA.bootloaderOwned().contains(p)) {
+                throw new UserInputException("device.json bootFiles." + list + ": " + p + " is the bootloader's"
+                        + " own settings file; updates never copy it, so it cannot be listed");
+            }
+            out.add(p);
+        }
+        return out;
+    }
 
     private static final Pattern DURATION = Pattern.compile("(\\d{1,9})(ms|s|m)");
     private static final Pattern SIZE = Pattern.compile("(\\d{1,12})([KMG]?)");
+
+    public DeviceConfig withBootFiles(BootFiles files) {
+        return new DeviceConfig(format, deviceType, architecture, bootloader, rootSizeBytes, bootSizeBytes, vpn,
+                healthSettle, healthInterval, healthCount, healthCheckTimeout, bootLimit, files);
+    }
+
+    public DeviceConfig withHealthCheckTimeout(String timeout) {
+        return new DeviceConfig(format, deviceType, architecture, bootloader, rootSizeBytes, bootSizeBytes, vpn,
+                healthSettle, healthInterval, healthCount, timeout, bootLimit, bootFiles);
+    }
+
+    public DeviceConfig withHealthCount(int count) {
+        return new DeviceConfig(format, deviceType, architecture, bootloader, rootSizeBytes, bootSizeBytes, vpn,
+                healthSettle, healthInterval, count, healthCheckTimeout, bootLimit, bootFiles);
+    }
+
+    /** Writes this as {@code dir/device.json} (atomically), for editing an existing simulated device. */
+    public void save(java.nio.file.Path dir) throws java.io.IOException {
+        io.hupd.fs.AtomicFiles.write(dir.resolve("device.json"), SimDevice.JSON.writeValueAsBytes(this));
+    }
 
     public HealthPolicy healthPolicy() {
         return new HealthPolicy(duration(healthSettle), healthCount, duration(healthInterval),

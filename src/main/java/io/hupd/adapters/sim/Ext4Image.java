@@ -180,6 +180,30 @@ public final class Ext4Image {
         return Optional.of(new Entry(type, size, linkTarget(p, out, size)));
     }
 
+    /**
+     * The names in a folder of the image ("." and ".." left out), sorted; empty when the path is not a folder.
+     * Read with {@code debugfs ls -p}, whose lines are {@code /inode/mode/uid/gid/name/size/}: a name cannot hold
+     * '/', so the fields split cleanly.
+     */
+    public Optional<List<String>> list(String folder) throws IOException {
+        String p = imagePath(folder);
+        Optional<Entry> e = stat(p);
+        if (e.isEmpty() || e.get().type() != Type.DIRECTORY) {
+            return Optional.empty();
+        }
+        Commands.Result r = debugfs("ls -p " + quote(p), Duration.ofSeconds(30));
+        List<String> names = new java.util.ArrayList<>();
+        for (String line : r.out().split("\n")) {
+            String[] f = line.split("/", -1);
+            if (f.length != 8 || !f[0].isEmpty() || f[5].equals(".") || f[5].equals("..") || f[5].isEmpty()) {
+                continue;
+            }
+            names.add(f[5]);
+        }
+        names.sort(null);
+        return Optional.of(List.copyOf(names));
+    }
+
     public String label() throws IOException {
         Commands.Result r = Commands.run(List.of(tool("e2label"), relativeName()), Duration.ofSeconds(30),
                 file.getParent(), TOOL_ENV, null);

@@ -19,7 +19,14 @@ public final class SampleOs {
         /** The container engine is a symlink to /dev/null: rollback-health must put the old OS back. */
         BROKEN_ENGINE,
         /** No kernel: the new root never comes up, and rollback-altboot must put the old OS back. */
-        UNBOOTABLE
+        UNBOOTABLE,
+        /**
+         * A required extra health check that never returns ({@code /etc/hupd/health.d/required.d/50-app-ready}
+         * says {@code hang}): its time limit must count it as failed and rollback-health must still act.
+         */
+        HUNG_CHECK,
+        /** The same hang, but as a wanted check: it is logged and the update still commits. */
+        HUNG_WANTED_CHECK
     }
 
     private SampleOs() {}
@@ -39,6 +46,11 @@ public final class SampleOs {
         write(root, "usr/sbin/openvpn", "#!/bin/sh\necho openvpn\n");
         write(root, "usr/bin/rollback-board-healthcheck", "#!/bin/sh\nexit 0\n");
         write(root, "etc/hostname", "balena\n");
+        if (flaw == Flaw.HUNG_CHECK || flaw == Flaw.HUNG_WANTED_CHECK) {
+            write(root, "etc/hupd/health.d/required.d/10-data-mounted", "pass: /mnt/data is mounted\n");
+            write(root, "etc/hupd/health.d/" + (flaw == Flaw.HUNG_CHECK ? "required.d" : "wanted.d")
+                    + "/50-app-ready", "#!/bin/sh\n# waits for the app's socket, which never answers\nhang\n");
+        }
         if (supervisorVersion != null) {
             write(root, "etc/balena-supervisor/supervisor.conf", "SUPERVISOR_VERSION=" + supervisorVersion + "\n");
         }

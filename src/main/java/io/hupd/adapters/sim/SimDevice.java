@@ -5,9 +5,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.hupd.adapters.bootloader.Bootloaders;
 import io.hupd.adapters.fs.BootDirectory;
+import io.hupd.adapters.fs.RollForwardFiles;
 import io.hupd.adapters.fs.StateDirectory;
 import io.hupd.fs.AtomicFiles;
-import io.hupd.ports.BootFilePolicy;
 import io.hupd.ports.BootSettings;
 import io.hupd.ports.Bootloader;
 import io.hupd.ports.Clock;
@@ -56,11 +56,14 @@ public final class SimDevice {
             throw new UserInputException(dir + " is not a simulated device (no device.json): make one with"
                     + " 'hupd device create'");
         }
+        DeviceConfig config;
         try {
-            return new SimDevice(dir, JSON.readValue(json.toFile(), DeviceConfig.class));
+            config = JSON.readValue(json.toFile(), DeviceConfig.class);
         } catch (IOException e) {
             throw new UserInputException(json + " does not parse: " + e.getMessage().split("\n")[0]);
         }
+        config.bootFilePolicy(); // a bad bootFiles section is refused on opening, before any command acts
+        return new SimDevice(dir, config);
     }
 
     static SimDevice createLayout(Path dir, DeviceConfig config) throws IOException {
@@ -146,12 +149,17 @@ public final class SimDevice {
             return new PowerOn(false, slot.get(), "root " + slot.get() + " does not boot (" + why
                     + "): the watchdog resets the device");
         }
+        // Userspace is up and mounts the boot partition: like balena's fatrw on its first read, finish or drop
+        // what a power cut interrupted. The firmware above read the partition as it was, as a real one would.
+        RollForwardFiles.Recovery recovery = RollForwardFiles.recover(bootDir());
         writeRun("booted-slot", slot.get());
         writeRun("supervisor", new SimSupervisor(this).version().isPresent() ? "running" : "stopped");
         writeRun("vpn", config.vpnOnline() ? "online" : "offline");
         writeRun("user-app", "running");
         writeRun("power", "on");
-        return new PowerOn(true, slot.get(), "booted root " + slot.get());
+        return new PowerOn(true, slot.get(), "booted root " + slot.get() + (recovery.isEmpty() ? ""
+                : " (boot partition: completed " + recovery.rolledForward() + ", removed " + recovery.removed()
+                        + " after an interrupted write)"));
     }
 
     /** A clean shutdown: during a trial, balena's rollback-clear-bootcount resets the count so it is not a failed boot. */
@@ -204,7 +212,7 @@ public final class SimDevice {
             }
         };
         RunningSystem system = () -> readRun("vpn").map("online"::equals).orElse(false);
-        return new Device(config.deviceType(), config.architecture(), BootFilePolicy.BALENA,
+        return new Device(config.deviceType(), config.architecture(), config.bootFilePolicy(),
                 config.healthPolicy(), bootloader(), new SimSlots(this),
                 new BootDirectory(bootDir(), config::bootSizeBytes), state(), data, new SimSupervisor(this),
                 system, new SimPower(this),

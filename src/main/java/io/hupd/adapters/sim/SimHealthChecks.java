@@ -41,7 +41,74 @@ public final class SimHealthChecks {
             checks.add(required("vpn", () -> program(root, OPENVPN)));
         }
         checks.add(required("board", () -> board(root)));
+        try {
+            checks.addAll(folderChecks(root));
+        } catch (IOException e) {
+            // An unreadable folder of checks must not read as "no extra checks": it fails, with the reason.
+            String why = e.getMessage();
+            checks.add(required("health.d", () -> HealthCheck.Result.fail("cannot list " + CHECK_FOLDER + ": " + why)));
+        }
         return List.copyOf(checks);
+    }
+
+    /** The folder of extra checks in the booted root, greenboot's layout (see docs/health-checks.md). */
+    public static final String CHECK_FOLDER = "/etc/hupd/health.d";
+    private static final long MAX_CHECK_FILE = 4096;
+
+    /**
+     * One check per file in {@code required.d/} and {@code wanted.d/}, in name order. The simulated device never
+     * runs code from an image, so a file states its result instead of computing it: its first line that is not
+     * blank and not a '#' comment (a shebang may come first) is {@code pass}, {@code pass: message},
+     * {@code fail}, {@code fail: message}, or {@code hang} — the check never returns, as a real one stuck on a
+     * dead socket would, and only the runner's per-check time limit ends it. Anything else fails, saying so:
+     * a check that cannot be understood must not pass. Hidden files (editor leftovers) are not checks.
+     */
+    static List<HealthCheck> folderChecks(Ext4Image root) throws IOException {
+        List<HealthCheck> out = new ArrayList<>();
+        for (HealthCheck.Kind kind : HealthCheck.Kind.values()) {
+            String sub = (kind == HealthCheck.Kind.REQUIRED ? "required.d" : "wanted.d");
+            for (String name : root.list(CHECK_FOLDER + "/" + sub).orElse(List.of())) {
+                if (name.startsWith(".")) {
+                    continue;
+                }
+                String path = CHECK_FOLDER + "/" + sub + "/" + name;
+                out.add(check(sub + "/" + name, kind, () -> declared(root, path)));
+            }
+        }
+        return out;
+    }
+
+    /** What a check file of the simulated convention says. */
+    static HealthCheck.Result declared(Ext4Image root, String path) throws IOException, InterruptedException {
+        Resolved r = resolve(root, path);
+        if (r.devNull() || r.unreadable() || r.tooDeep() || r.entry().isEmpty()
+                || r.entry().get().type() != Type.FILE) {
+            return HealthCheck.Result.fail(r.describe(path, "not a check file (a regular file is expected)"));
+        }
+        if (r.entry().get().size() > MAX_CHECK_FILE) {
+            return HealthCheck.Result.fail(path + " is " + r.entry().get().size() + " bytes, more than the "
+                    + MAX_CHECK_FILE + " a simulated check may have");
+        }
+        String text = new String(root.readFile(r.at(), MAX_CHECK_FILE).orElse(new byte[0]), StandardCharsets.UTF_8);
+        String verdict = text.lines().map(String::strip).filter(l -> !l.isEmpty() && !l.startsWith("#"))
+                .findFirst().orElse("");
+        String word = verdict.split("[\\s:]", 2)[0];
+        String message = verdict.length() > word.length() ? verdict.substring(word.length()).replaceFirst("^\\s*:?\\s*", "")
+                : "";
+        switch (word) {
+            case "pass":
+                return HealthCheck.Result.pass(message.isEmpty() ? path + " passes" : message);
+            case "fail":
+                return HealthCheck.Result.fail(message.isEmpty() ? path + " fails" : message);
+            case "hang":
+                // Sleeps until the runner gives up on it and interrupts this thread.
+                Thread.sleep(Long.MAX_VALUE);
+                return HealthCheck.Result.fail(path + " woke up from a hang");
+            default:
+                return HealthCheck.Result.fail(path + " does not follow the simulated check convention (its first"
+                        + " line must be pass, fail: message or hang): " + (verdict.isEmpty() ? "it is empty"
+                        : "\"" + firstLine(verdict) + "\""));
+        }
     }
 
     /** Where a path ends up after its symlinks, and how it got there (the link targets as written). */
@@ -194,6 +261,10 @@ public final class SimHealthChecks {
     }
 
     private static HealthCheck required(String name, Callable<HealthCheck.Result> body) {
+        return check(name, HealthCheck.Kind.REQUIRED, body);
+    }
+
+    private static HealthCheck check(String name, HealthCheck.Kind kind, Callable<HealthCheck.Result> body) {
         return new HealthCheck() {
             @Override
             public String name() {
@@ -202,7 +273,7 @@ public final class SimHealthChecks {
 
             @Override
             public Kind kind() {
-                return Kind.REQUIRED;
+                return kind;
             }
 
             @Override
