@@ -14,6 +14,12 @@ import java.util.Optional;
 public final class RecoveryTable {
     public enum Trigger { POWER_ON, PROCESS_RESTART }
 
+    /**
+     * The journal's event for a move recovery makes without the machine (no row of the table applies): out of a
+     * state this hupd does not know, after a lost database, or onto the boot settings' truth.
+     */
+    public static final String RECOVERED = "RECOVERED";
+
     public enum Action {
         /** No update in flight. */
         NOTHING,

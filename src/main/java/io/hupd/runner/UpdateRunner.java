@@ -75,7 +75,7 @@ public final class UpdateRunner {
     void persistRecovered(String from, UpdateState to, String why) throws IOException {
         UpdateContext ctx = machine.context();
         ctx.transitions++;
-        store.record(from, UpdateEvent.RESUME.name(), to.name(), to.phase(), why, ctx, device.clock().now());
+        store.record(from, io.hupd.machine.RecoveryTable.RECOVERED, to.name(), to.phase(), why, ctx, device.clock().now());
         openLogFile(ctx);
         log.state(to.name());
         log.warn(from + " -> " + to + ": " + why);

@@ -99,7 +99,7 @@ class DatabaseLossTest {
         rig.powerOnUntilSettled();
         assertEquals("COMMITTED", rig.state());
         assertEquals(TestRig.V2, rig.runningVersion());
-        assertTrue(rig.trace().get(0).startsWith("DATABASE_LOST -RESUME-> REBOOTING"), rig.trace().toString());
+        assertTrue(rig.trace().get(0).startsWith("DATABASE_LOST -RECOVERED-> REBOOTING"), rig.trace().toString());
         assertTrue(rig.journal().get(0).reason().contains("rebuilt from the disk"));
         try (var files = Files.list(db.getParent())) {
             assertTrue(files.anyMatch(p -> p.getFileName().toString().startsWith("state.mv.db.unreadable-")));

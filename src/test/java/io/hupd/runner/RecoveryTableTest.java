@@ -68,7 +68,7 @@ class RecoveryTableTest {
         rig.powerOnUntilSettled();
         assertEquals("FAILED", rig.state());
         assertEquals(TestRig.V1, rig.runningVersion());
-        assertTrue(rig.trace().contains("UPDATING_BOOT_FILES_V2 -RESUME-> REVERTING"), rig.trace().toString());
+        assertTrue(rig.trace().contains("UPDATING_BOOT_FILES_V2 -RECOVERED-> REVERTING"), rig.trace().toString());
         assertTrue(rig.store().load().orElseThrow().context().reason.contains("not known here"));
     }
 

@@ -70,6 +70,11 @@ class ScenarioTest {
             }
         }
         check(file, sc.path("expect"), rig);
+        // The run's journal, as `hupd history --json` prints it: material for tests/replays.
+        Path journals = Path.of(System.getProperty("hupd.repo", ".")).resolve("target/scenario-journals");
+        Files.createDirectories(journals);
+        Files.writeString(journals.resolve(file.getFileName()), JSON.writerWithDefaultPrettyPrinter()
+                .writeValueAsString(io.hupd.web.Timeline.of(rig.journal(), java.time.Instant.now())));
     }
 
     interface Action {

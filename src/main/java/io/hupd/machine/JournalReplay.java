@@ -1,0 +1,64 @@
+package io.hupd.machine;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Replays a recorded journal (the rows of {@code hupd history --json}) against a fresh machine and reports every
+ * row where this definition would have gone elsewhere (Temporal's replay check): a change to the table, a guard
+ * or the loop guard that alters what old runs did shows up here.
+ */
+public final class JournalReplay {
+    /** One journal row as recorded. */
+    public record Row(String updateId, String from, String event, String to) {}
+
+    private JournalReplay() {}
+
+    /** @return one line per row that does not replay the same way; empty when the whole journal does */
+    public static List<String> mismatches(List<Row> journal, MachineLimits limits) {
+        List<String> out = new ArrayList<>();
+        UpdateMachine machine = new UpdateMachine(limits);
+        for (int i = 0; i < journal.size(); i++) {
+            Row row = journal.get(i);
+            String at = "row " + (i + 1) + " (" + row.from() + " -" + row.event() + "-> " + row.to() + ")";
+            Optional<UpdateState> from = RecoveryTable.known(row.from());
+            Optional<UpdateState> to = RecoveryTable.known(row.to());
+            if (to.isEmpty()) {
+                out.add(at + ": state " + row.to() + " is not known to this hupd");
+                return out;
+            }
+            if (row.event().equals(UpdateEvent.START.name())) {
+                UpdateContext ctx = new UpdateContext();
+                ctx.updateId = row.updateId();
+                if (from.isPresent() && from.get() != machine.state()) {
+                    machine.restore(from.get(), machine.context());
+                }
+                check(out, at, machine.start(ctx), to.get(), row.event());
+                continue;
+            }
+            if (row.event().equals(RecoveryTable.RECOVERED) || from.isEmpty() || from.get() != machine.state()) {
+                // A move recovery made without an event (out of an unknown state, after a lost database, or a
+                // database behind the boot settings): the machine is put where the run went.
+                UpdateContext ctx = machine.context() != null ? machine.context() : new UpdateContext();
+                ctx.updateId = row.updateId();
+                ctx.transitions++;
+                machine.restore(to.get(), ctx);
+                continue;
+            }
+            try {
+                check(out, at, machine.fire(UpdateEvent.valueOf(row.event()), null), to.get(), row.event());
+            } catch (UpdateMachine.RefusedEvent | IllegalArgumentException e) {
+                out.add(at + ": " + e.getMessage());
+                return out;
+            }
+        }
+        return out;
+    }
+
+    private static void check(List<String> out, String at, UpdateMachine.Fired fired, UpdateState to, String event) {
+        if (fired.to() != to || !fired.event().name().equals(event)) {
+            out.add(at + ": replays as " + fired.from() + " -" + fired.event() + "-> " + fired.to());
+        }
+    }
+}
