@@ -29,8 +29,6 @@ public final class UpdateContext {
     public String spareSlot;
     public String supervisorVersionBefore;
     public boolean vpnWasOnline;
-    /** The boot during which the boot settings were switched: a later boot with the same id has not rebooted yet. */
-    public String bootIdAtSwitch;
 
     // Progress.
     public int attempts = 1;
@@ -46,6 +44,4 @@ public final class UpdateContext {
     public String reason;
     public String failedCheck;
     public String failedCheckOutput;
-    /** Set by {@code hupd abort}; the runner turns it into ABORT at the next step boundary. */
-    public boolean abortRequested;
 }

@@ -94,7 +94,9 @@ public final class UpdateService {
                 }
                 log.info("update " + ctx.updateId + " to " + ctx.targetVersion + " was interrupted; reverting it"
                         + " before the update to " + req.targetVersion());
-                runner.fire(UpdateEvent.ABORT, "superseded by an update to " + req.targetVersion());
+                if (machine.accepts(UpdateEvent.ABORT)) {
+                    runner.fire(UpdateEvent.ABORT, "superseded by an update to " + req.targetVersion());
+                }
                 runner.run();
             }
             runner.start(fresh(req));
