@@ -153,7 +153,8 @@ public final class SimDevice {
         // what a power cut interrupted. The firmware above read the partition as it was, as a real one would.
         RollForwardFiles.Recovery recovery = RollForwardFiles.recover(bootDir());
         writeRun("booted-slot", slot.get());
-        writeRun("supervisor", new SimSupervisor(this).version().isPresent() ? "running" : "stopped");
+        writeRun("supervisor", new SimSupervisor(this).version().isPresent() ? "running"
+                : SimHealthChecks.NOT_INSTALLED);
         writeRun("vpn", config.vpnOnline() ? "online" : "offline");
         writeRun("user-app", "running");
         writeRun("power", "on");
@@ -249,6 +250,9 @@ public final class SimDevice {
 
         @Override
         public void stop() throws IOException {
+            if (version().isEmpty()) {
+                return;
+            }
             device.writeRun("supervisor", "stopped");
         }
 
