@@ -108,6 +108,118 @@ public final class BlobStore {
     }
 
     /**
+     * Opens a stored blob for a reader that hashes it on the way: the layer flattener reads each byte once
+     * instead of once to verify and once to extract. {@link VerifyingStream#close} reads whatever the reader left
+     * (tar padding, a reader that stopped early), so {@link VerifyingStream#check} has seen every byte.
+     *
+     * @throws ImageSourceException when it is missing from the store
+     */
+    public VerifyingStream openVerifying(Descriptor d) throws IOException {
+        Path p = path(d.digest());
+        try {
+            return new VerifyingStream(d, p, Files.newInputStream(p, LinkOption.NOFOLLOW_LINKS));
+        } catch (NoSuchFileException e) {
+            throw new ImageSourceException("blob " + d.digest() + " is missing from the store " + dir);
+        }
+    }
+
+    /** A stored blob being read and hashed; see {@link #openVerifying}. */
+    public static final class VerifyingStream extends java.io.FilterInputStream {
+        private final Descriptor d;
+        private final Path file;
+        private final MessageDigest md = Digests.newSha256();
+        private long size;
+        private boolean closed;
+
+        private VerifyingStream(Descriptor d, Path file, InputStream in) {
+            super(in);
+            this.d = d;
+            this.file = file;
+        }
+
+        @Override
+        public int read() throws IOException {
+            int b = in.read();
+            if (b >= 0) {
+                md.update((byte) b);
+                size++;
+            }
+            return b;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            int n = in.read(b, off, len);
+            if (n > 0) {
+                md.update(b, off, n);
+                size += n;
+            }
+            return n;
+        }
+
+        /** Skipped bytes are read and hashed too: a skip must not let unverified bytes through. */
+        @Override
+        public long skip(long n) throws IOException {
+            byte[] buf = new byte[(int) Math.min(BUFFER, Math.max(0, n))];
+            long done = 0;
+            while (done < n) {
+                int r = read(buf, 0, (int) Math.min(buf.length, n - done));
+                if (r < 0) {
+                    break;
+                }
+                done += r;
+            }
+            return done;
+        }
+
+        @Override
+        public boolean markSupported() {
+            return false;
+        }
+
+        @Override
+        public void close() throws IOException {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            try {
+                byte[] buf = new byte[BUFFER];
+                // one byte past the declared size is enough to know the blob is too long
+                while (size <= d.size() && read(buf, 0, buf.length) >= 0) {
+                    // hashing happens in read
+                }
+            } finally {
+                in.close();
+            }
+        }
+
+        /**
+         * Closes the stream (reading the rest) and compares size and digest with the descriptor, as
+         * {@link BlobStore#verify} does.
+         *
+         * @throws ImageSourceException when they differ; the wrong blob is deleted
+         */
+        public void check() throws IOException {
+            close();
+            String problem = null;
+            if (size != d.size()) {
+                problem = "blob " + d.digest() + " in the store has " + (size > d.size() ? "more than " : "")
+                        + size + " bytes, expected " + d.size();
+            } else {
+                String actual = Digests.toDigest(md);
+                if (!actual.equals(d.digest())) {
+                    problem = "blob " + d.digest() + " in the store is corrupt: its content hashes to " + actual;
+                }
+            }
+            if (problem != null) {
+                Files.deleteIfExists(file);
+                throw new ImageSourceException(problem + " (deleted)");
+            }
+        }
+    }
+
+    /**
      * Re-hashes a stored blob.
      *
      * @throws ImageSourceException when it is missing, has the wrong size or digest (a wrong blob is deleted)

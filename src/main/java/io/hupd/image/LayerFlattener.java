@@ -54,6 +54,25 @@ public final class LayerFlattener {
      */
     public static FlattenStats flatten(List<Path> layerBlobs, List<String> mediaTypes, Path root,
             FlattenLimits limits) throws IOException {
+        List<LayerOpener> openers = new ArrayList<>();
+        for (Path blob : layerBlobs) {
+            openers.add(() -> Files.newInputStream(blob));
+        }
+        return flattenStreams(openers, mediaTypes, root, limits);
+    }
+
+    /** Opens one layer's (possibly compressed) bytes; the flattener closes the stream. */
+    @FunctionalInterface
+    public interface LayerOpener {
+        InputStream open() throws IOException;
+    }
+
+    /**
+     * As {@link #flatten(List, List, Path, FlattenLimits)}, reading each layer from a stream the caller opens
+     * (for example one that verifies the blob's digest as the layer is applied).
+     */
+    public static FlattenStats flattenStreams(List<LayerOpener> layerBlobs, List<String> mediaTypes, Path root,
+            FlattenLimits limits) throws IOException {
         if (layerBlobs.size() != mediaTypes.size()) {
             throw new IllegalArgumentException(layerBlobs.size() + " layers but " + mediaTypes.size()
                     + " media types");
@@ -178,14 +197,14 @@ public final class LayerFlattener {
             this.limits = limits;
         }
 
-        void applyLayer(int number, Path blob, MediaTypes.Compression compression) throws IOException {
+        void applyLayer(int number, LayerOpener blob, MediaTypes.Compression compression) throws IOException {
             layer = number;
             createdInLayer.clear();
             ancestorsOfCreated.clear();
             whiteoutsInLayer.clear();
             whiteoutTargets.clear();
             opaqueDirs.clear();
-            try (InputStream file = Files.newInputStream(blob)) {
+            try (InputStream file = blob.open()) {
                 InputStream raw = new BufferedInputStream(file, BUFFER);
                 InputStream plain;
                 try {

@@ -32,18 +32,37 @@ public final class WriteRootfsStep implements Step {
         Path work = device.data().workDir(ctx.updateId);
         ResolvedImage image = PinnedImage.load(work);
         BlobStore store = new BlobStore(device.data().blobCache());
-        List<Path> blobs = new ArrayList<>();
+        // Each blob is hashed while it is applied rather than in a pass of its own: the layer is read once.
+        // Every digest is checked before the spare slot is touched; until then only the staging folder,
+        // which is thrown away on failure, has seen the content.
+        List<BlobStore.VerifyingStream> opened = new ArrayList<>();
+        List<LayerFlattener.LayerOpener> blobs = new ArrayList<>();
         List<String> types = new ArrayList<>();
         for (Descriptor layer : image.layers()) {
-            store.verify(layer);
-            blobs.add(store.path(layer.digest()));
+            blobs.add(() -> {
+                BlobStore.VerifyingStream s = store.openVerifying(layer);
+                opened.add(s);
+                return s;
+            });
             types.add(layer.mediaType());
         }
         Path tree = work.resolve("rootfs");
         Trees.deleteRecursively(tree);
         Files.createDirectories(tree);
         try {
-            LayerFlattener.flatten(blobs, types, tree, FlattenLimits.DEFAULT);
+            try {
+                LayerFlattener.flattenStreams(blobs, types, tree, FlattenLimits.DEFAULT);
+            } catch (IOException | RuntimeException e) {
+                // A blob damaged in the cache is the cause to report (and to delete), not the archive error
+                // its damage produced.
+                for (BlobStore.VerifyingStream s : opened) {
+                    s.check();
+                }
+                throw e;
+            }
+            for (BlobStore.VerifyingStream s : opened) {
+                s.check();
+            }
             String problem = checkTree(tree, ctx);
             if (problem != null) {
                 return StepOutcome.failed(problem);

@@ -144,4 +144,43 @@ class BlobStoreTest {
     void pathRefusesMalformedDigests() {
         assertThrows(IllegalArgumentException.class, () -> store.path("sha256:../../etc/passwd"));
     }
+    @Test
+    void verifyingStreamPassesAnIntactBlobEvenWhenTheReaderStopsEarlyOrSkips() throws IOException {
+        store.put(GOOD, new ByteArrayInputStream(CONTENT), Progress.NONE);
+        try (BlobStore.VerifyingStream s = store.openVerifying(GOOD)) {
+            assertEquals('l', s.read());
+            assertEquals(3, s.skip(3));
+            s.check();
+        }
+        assertTrue(store.has(GOOD));
+    }
+
+    @Test
+    void verifyingStreamRefusesAndDeletesABlobDamagedInTheStore() throws IOException {
+        store.put(GOOD, new ByteArrayInputStream(CONTENT), Progress.NONE);
+        byte[] damaged = CONTENT.clone();
+        damaged[damaged.length - 1] ^= 1;
+        Files.write(store.path(GOOD.digest()), damaged);
+        BlobStore.VerifyingStream s = store.openVerifying(GOOD);
+        s.read(new byte[4], 0, 4);
+        s.close();
+        ImageSourceException e = assertThrows(ImageSourceException.class, s::check);
+        assertTrue(e.getMessage().contains("is corrupt"), e.getMessage());
+        assertFalse(Files.exists(store.path(GOOD.digest())));
+    }
+
+    @Test
+    void verifyingStreamRefusesABlobLongerThanDeclared() throws IOException {
+        store.put(GOOD, new ByteArrayInputStream(CONTENT), Progress.NONE);
+        Files.write(store.path(GOOD.digest()), "layer bytes and more".getBytes(StandardCharsets.UTF_8));
+        BlobStore.VerifyingStream s = store.openVerifying(GOOD);
+        ImageSourceException e = assertThrows(ImageSourceException.class, s::check);
+        assertTrue(e.getMessage().contains("more than"), e.getMessage());
+    }
+
+    @Test
+    void verifyingStreamOfAMissingBlobSaysSo() {
+        ImageSourceException e = assertThrows(ImageSourceException.class, () -> store.openVerifying(GOOD));
+        assertTrue(e.getMessage().contains("missing from the store"), e.getMessage());
+    }
 }
