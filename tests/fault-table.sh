@@ -3,7 +3,7 @@
 # Usage: tests/fault-table.sh            (about 5 minutes on 2 cores)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-suites='ScenarioTest,TransitionCoverageTest,CrashEnumerationTest,DatabaseLossTest,UpdateBadInputTest'
+suites='ScenarioTest,TransitionCoverageTest,CrashEnumerationTest,DatabaseLossTest,PowerCutTest,RandomFaultScheduleTest,JournalReplayTest,TrialBootTest,UpdateBadInputTest,BootBadInputTest,HostileArchivesTest'
 mvn -q -B test -Dtest="$suites" -Dsurefire.failIfNoSpecifiedTests=false > target/fault-table.log 2>&1 || {
   echo "the fault suites failed; see target/fault-table.log" >&2; exit 1; }
 mvn -q -B verify -DskipTests=false -Dtest=NONE -Dsurefire.failIfNoSpecifiedTests=false \
@@ -15,7 +15,8 @@ cases() { # testcases in a surefire/failsafe report, optionally only those whose
   grep -o '<testcase name="[^"]*"' "$f" | grep -c -- "${2:-}" || true
 }
 enum=$(grep -o 'crash enumeration: [0-9]* side-effect boundaries, [0-9]* cases' target/fault-table.log | tail -1)
-boundaries=$(echo "$enum" | awk '{print $3}'); total=$(echo "$enum" | awk '{print $7}')
+boundaries=$(echo "$enum" | awk '{print $3}'); total=$(echo "$enum" | awk '{print $6}')
+cuts=$(grep -o 'power cuts: [0-9]* database writes, [0-9]* cut points' target/fault-table.log | tail -1 | awk '{print $6}')
 kills=$(grep -o 'kill -9 runs: [0-9]*' target/fault-table.log | tail -1 | awk '{print $4}')
 
 echo "| fault class | how it is injected | cases |"
@@ -25,9 +26,14 @@ echo "| failure in each state before the commit point | the state's step fails |
 echo "| crash in each state, resumed | the process dies after the step's work, before its transition is persisted | $(cases TransitionCoverageTest crashInEachState) |"
 echo "| interrupted three times: attempt limit | three crashes in the same state | $(cases TransitionCoverageTest InterruptedThreeTimes) |"
 echo "| operator abort in each state | hupd abort after a crash | $(cases TransitionCoverageTest abortOf) |"
-echo "| loop guard in each state | endless crashes with a high attempt limit | $(cases TransitionCoverageTest Loops) |"
+echo "| loop guard in each state | endless crashes with a high attempt limit | $(cases TransitionCoverageTest anUpdateThatLoops) |"
 echo "| crash at every side-effect boundary | the process dies before each of the $boundaries side effects and transitions of one update and its trial | $boundaries |"
 echo "| double fault | a second crash during the recovery of a first | $((total - boundaries)) |"
+echo "| power cut under the database | the H2 file loses every write not forced to disk (the last one torn), at evenly spread writes of an update | $cuts |"
+echo "| seeded random fault schedules | crashes at random side effects during the update and every recovery | $(cases RandomFaultScheduleTest) |"
+echo "| trial-boot faults | hung health check, clean reboots, power cuts during the trial, on each bootloader | $(cases TrialBootTest) |"
+echo "| recorded journals replayed | tests/replays on the current definition | $(cases JournalReplayTest recordedRun) |"
 echo "| database lost in each state | deleted, truncated, bits flipped | $(cases DatabaseLossTest Ends) |"
-echo "| bad input | malformed, hostile, mismatched, through the CLI | $(cases UpdateBadInputTest) |"
+echo "| bad input | malformed, mismatched, not enough space, locked, through the CLI | $(( $(cases UpdateBadInputTest) + $(cases BootBadInputTest) )) |"
+echo "| hostile archives | path traversal, absolute paths, symlink/hardlink/whiteout escapes, bombs | $(cases HostileArchivesTest) |"
 echo "| kill -9 of the real process | SIGKILL at random moments of hupd update, then power-ons | $kills |"

@@ -28,7 +28,8 @@ public final class UpdateLog implements StepLog, AutoCloseable {
         this.out = out;
         this.progress = progress;
         LoggerContext lc = (LoggerContext) LoggerFactory.getILoggerFactory();
-        this.logger = lc.getLogger("io.hupd.update");
+        // One logger per log: two in one JVM (tests, a demo) must not write each other's files.
+        this.logger = lc.getLogger("io.hupd.update." + Integer.toHexString(System.identityHashCode(this)));
         logger.setAdditive(false);
         logger.setLevel(Level.INFO);
     }

@@ -42,8 +42,16 @@ public final class UpdateService {
         this.steps = steps;
     }
 
+    private String storeScheme = "file:";
+
+    /** The H2 file-system scheme of the state database (tests put a power-cut layer under it). */
+    public UpdateService withStoreScheme(String scheme) {
+        this.storeScheme = scheme;
+        return this;
+    }
+
     public StateStore store() {
-        return new StateStore(dataDir.resolve("hupd"));
+        return new StateStore(dataDir.resolve("hupd"), storeScheme);
     }
 
     public Path lockFile() {

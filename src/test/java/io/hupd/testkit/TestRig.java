@@ -49,6 +49,8 @@ public final class TestRig {
     /** Wraps the ports of every service the rig makes (side-effect counting and crashes). */
     public UnaryOperator<Device> devices = UnaryOperator.identity();
     public final ByteArrayOutputStream output = new ByteArrayOutputStream();
+    /** The H2 file-system scheme hupd's database is opened with (a power-cut layer in some tests). */
+    public String h2Scheme = "file:";
 
     private TestRig(Path root, Path deviceDir, SimDevice sim, Map<String, String> refs) {
         this.root = root;
@@ -106,7 +108,8 @@ public final class TestRig {
 
     public UpdateService service(Device d) {
         UpdateLog log = new UpdateLog(new PrintStream(output, true, StandardCharsets.UTF_8), Progress.NONE);
-        return new UpdateService(d, sim.dataDir(), limits, log, steps.apply(new StepRegistry(d)));
+        return new UpdateService(d, sim.dataDir(), limits, log, steps.apply(new StepRegistry(d)))
+                .withStoreScheme(h2Scheme);
     }
 
     public UpdateRequest request(String version) {
