@@ -66,7 +66,7 @@ class PowerCutTest {
 
         Map<String, Integer> endings = new TreeMap<>();
         int cases = 0;
-        long stride = Math.max(1, writes / 30);
+        long stride = Boolean.getBoolean("hupd.soak") ? 1 : Math.max(1, writes / 30);
         long first = Long.getLong("hupd.cutFrom", 0);
         for (long k = first; k < writes; k += stride) {
             TestRig rig = template.copy(tmp.resolve("cut" + k));
