@@ -50,7 +50,7 @@ class BootBadInputTest {
 
     private static void refused(TestRig rig, String messagePart, String ref, String version) throws Exception {
         Map<String, String> before = device(rig);
-        UpdateBadInputTest.Run r = UpdateBadInputTest.hupd("update", "--device", rig.deviceDir.toString(),
+        io.hupd.testkit.Cli.Run r = io.hupd.testkit.Cli.hupd("update", "--device", rig.deviceDir.toString(),
                 "--target-version", version, "--image", ref);
         assertEquals(1, r.code(), "exit code; stderr: " + r.err());
         String err = r.err().strip();

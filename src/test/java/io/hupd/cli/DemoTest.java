@@ -14,19 +14,19 @@ class DemoTest {
 
     @Test
     void theDemoTellsItsThreeStoriesAndEndsOnV2() throws Exception {
-        UpdateBadInputTest.Run r = UpdateBadInputTest.hupd("demo", "--dir", tmp.toString());
+        io.hupd.testkit.Cli.Run r = io.hupd.testkit.Cli.hupd("demo", "--dir", tmp.toString());
         assertEquals(0, r.code(), r.out() + r.err());
         assertTrue(r.out().contains("=> COMMITTED, running 2.114.0"), r.out());
         assertTrue(r.out().contains("=> ROLLED_BACK_HEALTH, running 2.114.0"), r.out());
         assertTrue(r.out().contains("=> ROLLED_BACK_ALTBOOT, running 2.114.0"), r.out());
         assertTrue(r.out().contains("demo finished: every story ended as it should"), r.out());
-        UpdateBadInputTest.Run again = UpdateBadInputTest.hupd("demo", "--dir", tmp.toString());
+        io.hupd.testkit.Cli.Run again = io.hupd.testkit.Cli.hupd("demo", "--dir", tmp.toString());
         assertEquals(1, again.code());
         assertTrue(again.err().contains("already holds a demo device"), again.err());
         try (var logs = Files.list(tmp.resolve("device/data/balenahup"))) {
             assertEquals(3, logs.count(), "one log file per update");
         }
-        UpdateBadInputTest.Run history = UpdateBadInputTest.hupd("history", "--device", tmp.resolve("device").toString());
+        io.hupd.testkit.Cli.Run history = io.hupd.testkit.Cli.hupd("history", "--device", tmp.resolve("device").toString());
         assertEquals(0, history.code());
         assertTrue(history.out().contains("ROLLING_BACK_ALTBOOT"), history.out());
     }

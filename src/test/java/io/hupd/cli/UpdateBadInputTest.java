@@ -6,11 +6,10 @@ import io.hupd.adapters.sim.SampleOs;
 import io.hupd.image.ImageSpec;
 import io.hupd.image.OciLayoutWriter;
 import io.hupd.runner.DeviceLock;
+import io.hupd.testkit.Cli;
+import io.hupd.testkit.Cli.Run;
 import io.hupd.testkit.TestRig;
 import io.hupd.testkit.TreeSnapshot;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -36,22 +35,8 @@ class UpdateBadInputTest {
         dev = rig.deviceDir.toString();
     }
 
-    record Run(int code, String out, String err) {}
-
     static Run hupd(String... args) {
-        PrintStream oldOut = System.out;
-        PrintStream oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            int code = Main.run(args);
-            return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
+        return Cli.hupd(args);
     }
 
     private Map<String, String> device() throws Exception {

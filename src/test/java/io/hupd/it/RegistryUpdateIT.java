@@ -26,6 +26,8 @@ import io.hupd.runner.UpdateLog;
 import io.hupd.runner.UpdateRequest;
 import io.hupd.runner.UpdateService;
 import io.hupd.testkit.Faults;
+import io.hupd.testkit.Cli;
+import io.hupd.testkit.Cli.Run;
 import io.hupd.testkit.TestRig;
 import io.hupd.testkit.TreeSnapshot;
 import java.io.ByteArrayOutputStream;
@@ -109,27 +111,8 @@ class RegistryUpdateIT {
         }
     }
 
-    /** What one in-process {@code hupd} command printed and returned. */
-    record Run(int code, String out, String err) {
-        JsonNode status() throws IOException {
-            return JSON.readTree(out.substring(out.indexOf('{')));
-        }
-    }
-
-    static synchronized Run hupd(String... args) {
-        PrintStream oldOut = System.out;
-        PrintStream oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            int code = Main.run(args);
-            return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
+    static Run hupd(String... args) {
+        return Cli.hupd(args);
     }
 
     Run update(TestRig rig, String... images) {

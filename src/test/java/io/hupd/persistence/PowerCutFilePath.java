@@ -26,11 +26,12 @@ public final class PowerCutFilePath extends FilePathWrapper {
         }
     }
 
-    private record Undo(long position, byte[] old, long oldSize) {}
+    private record Undo(long position, byte[] old, long oldSize, int length) {}
 
     private static final Map<String, List<Undo>> UNSYNCED = new LinkedHashMap<>();
     private static int countdown = -1;
     private static long writes;
+    private static long forces;
 
     public static void register() {
         FilePath.register(new PowerCutFilePath());
@@ -43,6 +44,15 @@ public final class PowerCutFilePath extends FilePathWrapper {
 
     public static synchronized long writes() {
         return writes;
+    }
+
+    /** Bytes written and not yet forced to disk: what a power cut now would lose. */
+    public static synchronized long unsyncedBytes() {
+        return UNSYNCED.values().stream().flatMap(List::stream).mapToLong(Undo::length).sum();
+    }
+
+    public static synchronized long forces() {
+        return forces;
     }
 
     /** Drops every unforced write (the last one torn when asked); returns how many were dropped. */
@@ -95,10 +105,11 @@ public final class PowerCutFilePath extends FilePathWrapper {
         while (old.hasRemaining() && base.read(old, position + old.position()) > 0) {
             // read what the write will overwrite
         }
-        UNSYNCED.computeIfAbsent(file, k -> new ArrayList<>()).add(new Undo(position, old.array(), size));
+        UNSYNCED.computeIfAbsent(file, k -> new ArrayList<>()).add(new Undo(position, old.array(), size, length));
     }
 
     private static synchronized void synced(String file) {
+        forces++;
         UNSYNCED.remove(file);
     }
 

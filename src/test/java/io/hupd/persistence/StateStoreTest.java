@@ -25,7 +25,7 @@ class StateStoreTest {
 
     @BeforeAll
     static void spy() {
-        SyncSpyFilePath.register();
+        PowerCutFilePath.register();
     }
 
     private static UpdateContext ctx() {
@@ -38,17 +38,17 @@ class StateStoreTest {
 
     @Test
     void everyRecordedTransitionIsForcedToDisk() throws Exception {
-        StateStore store = new StateStore(tmp.resolve("db"), "syncspy:");
+        StateStore store = new StateStore(tmp.resolve("db"), "powercut:");
         UpdateMachine m = new UpdateMachine(MachineLimits.DEFAULT);
         UpdateMachine.Fired f = m.start(ctx());
-        long forcesBefore = SyncSpyFilePath.FORCES.get();
+        long forcesBefore = PowerCutFilePath.forces();
         store.record(f, f.to().phase(), m.context(), Instant.now());
-        assertEquals(0, SyncSpyFilePath.UNSYNCED_BYTES.get(), "bytes written but not forced after a transition");
-        assertTrue(SyncSpyFilePath.FORCES.get() > forcesBefore);
+        assertEquals(0, PowerCutFilePath.unsyncedBytes(), "bytes written but not forced after a transition");
+        assertTrue(PowerCutFilePath.forces() > forcesBefore);
         for (int i = 0; i < 8; i++) {
             f = m.fire(UpdateEvent.SUCCEEDED, null);
             store.record(f, f.to().phase(), m.context(), Instant.now());
-            assertEquals(0, SyncSpyFilePath.UNSYNCED_BYTES.get(), "after " + f.to());
+            assertEquals(0, PowerCutFilePath.unsyncedBytes(), "after " + f.to());
         }
         assertEquals("SWITCHING_BOOT", store.load().orElseThrow().stateName());
         assertEquals(9, store.journal("u-1").size());
@@ -57,15 +57,15 @@ class StateStoreTest {
     @Test
     void plainH2CommitsAreNotForcedWhichIsWhyStateStoreSyncs() throws Exception {
         // The control: the measurement above can fail. A plain commit leaves written bytes unforced.
-        String url = "jdbc:h2:syncspy:" + tmp.resolve("plain/db") + ";WRITE_DELAY=0;MAX_COMPACT_TIME=0";
+        String url = "jdbc:h2:powercut:" + tmp.resolve("plain/db") + ";WRITE_DELAY=0;MAX_COMPACT_TIME=0";
         try (Connection c = DriverManager.getConnection(url, "sa", "");
                 Statement st = c.createStatement()) {
             st.execute("CREATE TABLE t(x INT)");
             st.execute("CHECKPOINT SYNC");
             st.execute("INSERT INTO t VALUES (1)");
-            assertTrue(SyncSpyFilePath.UNSYNCED_BYTES.get() > 0, "H2 forced a plain commit after all?");
+            assertTrue(PowerCutFilePath.unsyncedBytes() > 0, "H2 forced a plain commit after all?");
             st.execute("CHECKPOINT SYNC");
-            assertEquals(0, SyncSpyFilePath.UNSYNCED_BYTES.get());
+            assertEquals(0, PowerCutFilePath.unsyncedBytes());
         }
     }
 
