@@ -5,6 +5,7 @@ import io.hupd.image.ResolvedImage;
 import io.hupd.image.delta.DeltaMissingException;
 import io.hupd.image.delta.DeltaNaming;
 import io.hupd.machine.UpdateContext;
+import io.hupd.machine.UpdateEvent;
 import io.hupd.ports.Device;
 import io.hupd.ports.ImageSource;
 import java.nio.file.Files;
@@ -59,7 +60,9 @@ public final class FetchStep implements Step {
                 ctx.manifestDigest = image.manifestDigest();
                 ctx.bytesFetched = bytes;
                 log.info("fetched " + image.manifestDigest() + " from " + ref + " (" + bytes + " bytes transferred)");
-                return StepOutcome.succeeded();
+                // the journal keeps it, so 'hupd history' shows where each update's image came from
+                return StepOutcome.of(UpdateEvent.SUCCEEDED, "fetched from " + kind + " " + ref + ": " + bytes
+                        + " bytes over the wire");
             } catch (Exception e) {
                 if (ref.equals(conventional)) {
                     // not a source the operator named: logged, but not one of the update's source failures
