@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
         description = "Host OS update service: A/B updates with automatic rollback.",
         subcommands = {DeviceCommand.class, ImageCommand.class, UpdateCommand.class, BootCommand.class,
                 RebootCommand.class, AbortCommand.class, StatusCommand.class, HistoryCommand.class, DiagramCommand.class, ServeCommand.class,
-                DemoCommand.class})
+                DemoCommand.class, DeltaCommand.class})
 public final class Main implements Runnable {
     public static final int OK = 0;
     public static final int FAILED = 1;

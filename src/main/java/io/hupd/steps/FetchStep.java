@@ -2,7 +2,10 @@ package io.hupd.steps;
 
 import io.hupd.image.BlobStore;
 import io.hupd.image.ResolvedImage;
+import io.hupd.image.delta.DeltaMissingException;
+import io.hupd.image.delta.DeltaNaming;
 import io.hupd.machine.UpdateContext;
+import io.hupd.machine.UpdateEvent;
 import io.hupd.ports.Device;
 import io.hupd.ports.ImageSource;
 import java.nio.file.Files;
@@ -30,15 +33,20 @@ public final class FetchStep implements Step {
         Files.createDirectories(work);
         BlobStore store = new BlobStore(device.data().blobCache());
         List<String> refs = new ArrayList<>();
+        // Without --delta, a delta is looked for next to the first image (docs/delta.md); not finding one is normal.
+        String conventional = ctx.delta != null ? null : DeltaNaming.next(ctx.images, ctx.fromVersion).orElse(null);
         if (ctx.delta != null) {
             refs.add(ctx.delta);
+        } else if (conventional != null) {
+            refs.add(conventional);
         }
         refs.addAll(ctx.images);
         ctx.sourceFailures.clear();
         for (String ref : refs) {
-            String kind = ref.equals(ctx.delta) ? "delta" : "image";
+            boolean delta = ref.equals(ctx.delta) || ref.equals(conventional);
+            String kind = delta ? "delta" : "image";
             try {
-                ImageSource source = device.images().open(ref);
+                ImageSource source = delta ? device.images().openDelta(ref, ctx.images) : device.images().open(ref);
                 log.info("fetching " + kind + " " + ref);
                 ResolvedImage image = pinnedOrResolve(work, source);
                 String wrong = deviceCheck.deviceMismatch(image);
@@ -52,8 +60,19 @@ public final class FetchStep implements Step {
                 ctx.manifestDigest = image.manifestDigest();
                 ctx.bytesFetched = bytes;
                 log.info("fetched " + image.manifestDigest() + " from " + ref + " (" + bytes + " bytes transferred)");
-                return StepOutcome.succeeded();
+                // the journal keeps it, so 'hupd history' shows where each update's image came from
+                return StepOutcome.of(UpdateEvent.SUCCEEDED, "fetched from " + kind + " " + ref + ": " + bytes
+                        + " bytes over the wire");
             } catch (Exception e) {
+                if (ref.equals(conventional)) {
+                    // not a source the operator named: logged, but not one of the update's source failures
+                    if (e instanceof DeltaMissingException) {
+                        log.info("no delta at " + ref + ": fetching the full image");
+                    } else {
+                        log.warn("delta " + ref + " not used, fetching the full image: " + e.getMessage());
+                    }
+                    continue;
+                }
                 String reason = ref + ": " + e.getMessage();
                 ctx.sourceFailures.add(reason);
                 log.warn(kind + " source failed, trying the next: " + reason);

@@ -85,7 +85,8 @@ public final class PreflightStep implements Step {
         String mismatch = null;
         for (String ref : refs) {
             try {
-                ImageSource source = device.images().open(ref);
+                ImageSource source = ref.equals(ctx.delta) ? device.images().openDelta(ref, ctx.images)
+                        : device.images().open(ref);
                 ResolvedImage image = source.resolve();
                 String wrong = deviceMismatch(image);
                 if (wrong != null) {

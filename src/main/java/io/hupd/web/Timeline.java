@@ -58,7 +58,7 @@ public record Timeline(List<Update> updates) {
             }
             steps.add(new Step(e.seq(), e.at().toString(), e.from(), e.event(), e.to(), e.toPhase(), e.reason(), ms,
                     last));
-            if (reason == null && e.reason() != null) {
+            if (reason == null && e.reason() != null && !"SUCCEEDED".equals(e.event())) {
                 reason = e.reason();
             }
         }

@@ -129,6 +129,12 @@ public final class DeviceCreator {
             SimSlots slots = new SimSlots(device);
             slots.markVerified("A", version);
             slots.markNotBootable("B");
+            // The running OS's blobs stay in the data partition's cache, as after an update by hupd: a delta
+            // to the next version applies against them (docs/delta.md).
+            Path cache = Files.createDirectories(device.dataDir().resolve("hupd/cache/blobs/sha256"));
+            for (Descriptor d : image.blobs()) {
+                Files.copy(store.path(d.digest()), cache.resolve(d.hex()));
+            }
             String supervisor = o.supervisorVersion();
             if (supervisor == null) {
                 Path conf = tree.resolve("etc/balena-supervisor/supervisor.conf");
