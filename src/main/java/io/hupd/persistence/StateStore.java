@@ -177,9 +177,7 @@ public final class StateStore {
                 List<JournalEntry> out = new ArrayList<>();
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
-                        out.add(new JournalEntry(rs.getLong(1), rs.getString(2), rs.getTimestamp(3).toInstant(),
-                                rs.getString(4), rs.getString(5), rs.getString(6), rs.getString(7),
-                                rs.getString(8)));
+                        out.add(entry(rs));
                     }
                 }
                 return out;
@@ -189,13 +187,23 @@ public final class StateStore {
 
     /** The last journal entry that ended an update (its result), or empty. */
     public Optional<JournalEntry> lastResult() throws IOException {
-        List<JournalEntry> all = journal(null);
-        for (int i = all.size() - 1; i >= 0; i--) {
-            if (Phase.DONE.name().equals(all.get(i).toPhase())) {
-                return Optional.of(all.get(i));
-            }
+        if (!exists()) {
+            return Optional.empty();
         }
-        return Optional.empty();
+        return withConnection(c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT seq, update_id, at, from_state, event, to_state,"
+                    + " to_phase, reason FROM journal WHERE to_phase = ? ORDER BY seq DESC LIMIT 1")) {
+                ps.setString(1, Phase.DONE.name());
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() ? Optional.of(entry(rs)) : Optional.<JournalEntry>empty();
+                }
+            }
+        });
+    }
+
+    private static JournalEntry entry(ResultSet rs) throws SQLException {
+        return new JournalEntry(rs.getLong(1), rs.getString(2), rs.getTimestamp(3).toInstant(), rs.getString(4),
+                rs.getString(5), rs.getString(6), rs.getString(7), rs.getString(8));
     }
 
     public int schemaVersion() throws IOException {

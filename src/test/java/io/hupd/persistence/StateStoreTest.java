@@ -112,6 +112,25 @@ class StateStoreTest {
     }
 
     @Test
+    void lastResultIsTheNewestEndOfAnUpdateEvenWithAnotherInFlight() throws Exception {
+        StateStore store = new StateStore(tmp.resolve("db"));
+        UpdateMachine m = new UpdateMachine(MachineLimits.DEFAULT);
+        UpdateMachine.Fired f = m.start(ctx());
+        store.record(f, f.to().phase(), m.context(), Instant.now());
+        f = m.fire(UpdateEvent.FAILED, "first one refused");
+        store.record(f, f.to().phase(), m.context(), Instant.now());
+        assertTrue(store.lastResult().isPresent());
+        UpdateContext second = ctx();
+        second.updateId = "u-2";
+        f = m.start(second);
+        store.record(f, f.to().phase(), m.context(), Instant.now());
+        JournalEntry last = store.lastResult().orElseThrow();
+        assertEquals("u-1", last.updateId());
+        assertEquals("FAILED", last.to());
+        assertEquals("first one refused", last.reason());
+    }
+
+    @Test
     void aMissingDatabaseLoadsAsNoUpdate() throws Exception {
         StateStore store = new StateStore(tmp.resolve("none"));
         assertTrue(store.load().isEmpty());
