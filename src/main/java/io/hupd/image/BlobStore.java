@@ -202,20 +202,7 @@ public final class BlobStore {
          */
         public void check() throws IOException {
             close();
-            String problem = null;
-            if (size != d.size()) {
-                problem = "blob " + d.digest() + " in the store has " + (size > d.size() ? "more than " : "")
-                        + size + " bytes, expected " + d.size();
-            } else {
-                String actual = Digests.toDigest(md);
-                if (!actual.equals(d.digest())) {
-                    problem = "blob " + d.digest() + " in the store is corrupt: its content hashes to " + actual;
-                }
-            }
-            if (problem != null) {
-                Files.deleteIfExists(file);
-                throw new ImageSourceException(problem + " (deleted)");
-            }
+            judge(d, size, md, file);
         }
     }
 
@@ -241,6 +228,11 @@ public final class BlobStore {
         } catch (NoSuchFileException e) {
             throw new ImageSourceException("blob " + d.digest() + " is missing from the store " + dir);
         }
+        judge(d, size, md, p);
+    }
+
+    /** A stored blob whose size or digest is not the descriptor's is deleted, so the next fetch replaces it. */
+    private static void judge(Descriptor d, long size, MessageDigest md, Path file) throws IOException {
         String problem = null;
         if (size != d.size()) {
             problem = "blob " + d.digest() + " in the store has " + (size > d.size() ? "more than " : "")
@@ -252,7 +244,7 @@ public final class BlobStore {
             }
         }
         if (problem != null) {
-            Files.deleteIfExists(p);
+            Files.deleteIfExists(file);
             throw new ImageSourceException(problem + " (deleted)");
         }
     }

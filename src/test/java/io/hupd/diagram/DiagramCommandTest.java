@@ -3,9 +3,6 @@ package io.hupd.diagram;
 import static org.junit.jupiter.api.Assertions.*;
 
 import io.hupd.cli.Main;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -16,15 +13,9 @@ class DiagramCommandTest {
     Path tmp;
 
     private static String stdout(String... args) {
-        PrintStream old = System.out;
-        ByteArrayOutputStream buf = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(buf, true, StandardCharsets.UTF_8));
-        try {
-            assertEquals(Main.OK, Main.run(args));
-        } finally {
-            System.setOut(old);
-        }
-        return buf.toString(StandardCharsets.UTF_8);
+        io.hupd.testkit.Cli.Run r = io.hupd.testkit.Cli.hupd(args);
+        assertEquals(Main.OK, r.code(), r.err());
+        return r.out();
     }
 
     @Test

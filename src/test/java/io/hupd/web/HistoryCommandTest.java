@@ -6,9 +6,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.hupd.cli.Main;
 import io.hupd.testkit.TestRig;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -20,15 +17,9 @@ class HistoryCommandTest {
     Path tmp;
 
     private static String stdout(String... args) {
-        PrintStream old = System.out;
-        ByteArrayOutputStream buf = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(buf, true, StandardCharsets.UTF_8));
-        try {
-            assertEquals(Main.OK, Main.run(args));
-        } finally {
-            System.setOut(old);
-        }
-        return buf.toString(StandardCharsets.UTF_8);
+        io.hupd.testkit.Cli.Run r = io.hupd.testkit.Cli.hupd(args);
+        assertEquals(Main.OK, r.code(), r.err());
+        return r.out();
     }
 
     @Test
