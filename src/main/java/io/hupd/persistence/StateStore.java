@@ -216,13 +216,15 @@ public final class StateStore {
 
     private <T> T withConnection(Work<T> work) throws IOException {
         Files.createDirectories(dir);
-        SQLException last = null;
+        Exception last = null;
         // Another hupd process (status while an update runs) may hold the file for a moment.
         for (int attempt = 0; attempt < 40; attempt++) {
             try (Connection c = DriverManager.getConnection(url, "hupd", "")) {
                 migrate(c);
                 return work.run(c);
-            } catch (SQLException e) {
+            } catch (SQLException | RuntimeException e) {
+                // H2 reports a damaged file in many shapes (a corrupt-file code, an internal assertion, even a
+                // syntax error in its own scrambled metadata), and not always as an SQLException.
                 last = e;
                 if (!isLocked(e)) {
                     break;
@@ -236,14 +238,15 @@ public final class StateStore {
             }
         }
         String why = "the state database in " + dir + " cannot be used: " + firstLine(last);
-        if (last != null && (last.getErrorCode() == org.h2.api.ErrorCode.FILE_CORRUPTED_1
-                || String.valueOf(last.getMessage()).contains("corrupt"))) {
+        if (last != null && !isLocked(last) && exists()) {
+            // Anything but "busy" on a file that is there means hupd cannot trust it; the caller rebuilds from the
+            // disk and keeps the file aside, so a wrong guess costs a rebuild, never the device.
             throw new DatabaseDamaged(why, last);
         }
         throw new IOException(why, last);
     }
 
-    private static boolean isLocked(SQLException e) {
+    private static boolean isLocked(Exception e) {
         String m = String.valueOf(e.getMessage());
         return m.contains("already in use") || m.contains("locked");
     }
@@ -311,7 +314,7 @@ public final class StateStore {
         try {
             return JSON.readValue(json, UpdateContext.class);
         } catch (JsonProcessingException e) {
-            throw new IOException("the stored update context does not parse: " + e.getOriginalMessage(), e);
+            throw new DatabaseDamaged("the stored update context does not parse: " + e.getOriginalMessage(), e);
         }
     }
 

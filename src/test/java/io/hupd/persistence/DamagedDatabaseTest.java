@@ -1,0 +1,109 @@
+package io.hupd.persistence;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import io.hupd.machine.MachineLimits;
+import io.hupd.machine.UpdateContext;
+import io.hupd.machine.UpdateEvent;
+import io.hupd.machine.UpdateMachine;
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Instant;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Whatever a bad sector does to the database file, hupd must see it as damage (and rebuild from the disk), never
+ * as an error it cannot get past: a plain IOException at boot would leave an update unresolved.
+ */
+class DamagedDatabaseTest {
+    @TempDir
+    Path tmp;
+    Path pristine;
+
+    @BeforeEach
+    void aDatabaseWithAnUpdateInFlight() throws Exception {
+        StateStore store = new StateStore(tmp.resolve("made"));
+        UpdateMachine m = new UpdateMachine(MachineLimits.DEFAULT);
+        UpdateContext c = new UpdateContext();
+        c.updateId = "u-1";
+        c.targetVersion = "2.114.0";
+        c.images = List.of("oci:x:2.114.0");
+        UpdateMachine.Fired f = m.start(c);
+        store.record(f, f.to().phase(), m.context(), Instant.now());
+        for (int i = 0; i < 6; i++) {
+            f = m.fire(UpdateEvent.SUCCEEDED, "step " + i);
+            store.record(f, f.to().phase(), m.context(), Instant.now());
+        }
+        pristine = tmp.resolve("made/state.mv.db");
+    }
+
+    /** Loads a damaged copy as hupd does at boot; returns what happened. */
+    private String loadCopy(int seed, java.util.function.Consumer<RandomAccessFile> damage) throws Exception {
+        Path dir = tmp.resolve("case-" + seed);
+        Files.createDirectories(dir);
+        Files.copy(pristine, dir.resolve("state.mv.db"), StandardCopyOption.REPLACE_EXISTING);
+        try (RandomAccessFile f = new RandomAccessFile(dir.resolve("state.mv.db").toFile(), "rw")) {
+            damage.accept(f);
+        }
+        StateStore store = new StateStore(dir);
+        try {
+            UpdateContext c = store.load().map(StoredState::context).orElseGet(UpdateContext::new);
+            store.lastResult();
+            // Damage the first read does not touch can show when the next transition is written.
+            store.record("WRITING_ROOTFS", "FAILED", "REVERTING", io.hupd.machine.Phase.BEFORE_COMMIT, "test", c,
+                    Instant.now());
+            store.journal("u-1");
+            return "read";
+        } catch (StateStore.DatabaseDamaged e) {
+            return "damaged";
+        } catch (IOException e) {
+            fail("seed " + seed + ": damage reported as an ordinary error: " + e.getMessage());
+            return "unreachable";
+        }
+    }
+
+    @Test
+    void flippedBitsAreAlwaysReportedAsDamage() throws Exception {
+        int damaged = 0;
+        for (int seed = 0; seed < 60; seed++) {
+            Random r = new Random(seed);
+            String outcome = loadCopy(seed, f -> {
+                try {
+                    for (int i = 0; i < 64; i++) {
+                        long at = (long) (r.nextDouble() * f.length());
+                        f.seek(at);
+                        int b = f.read();
+                        f.seek(at);
+                        f.write(b ^ (1 << r.nextInt(8)));
+                    }
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            damaged += outcome.equals("damaged") ? 1 : 0;
+        }
+        assertTrue(damaged > 0, "64 flipped bits never noticed: is the file read at all?");
+    }
+
+    @Test
+    void truncationAtAnyLengthIsReportedAsDamageOrReadsAnOlderVersion() throws Exception {
+        long size = Files.size(pristine);
+        for (int seed = 0; seed < 24; seed++) {
+            long keep = size * seed / 24;
+            loadCopy(seed, f -> {
+                try {
+                    f.setLength(keep);
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+        }
+    }
+}
