@@ -224,7 +224,7 @@ public final class StateStore {
                 return work.run(c);
             } catch (SQLException | RuntimeException e) {
                 // H2 reports a damaged file in many shapes (a corrupt-file code, an internal assertion, even a
-                // syntax error in its own scrambled metadata), and not always as an SQLException.
+                // syntax error in its own scrambled metadata), and not always as an SQLException: see isDamage.
                 last = e;
                 if (!isLocked(e)) {
                     break;
@@ -238,12 +238,28 @@ public final class StateStore {
             }
         }
         String why = "the state database in " + dir + " cannot be used: " + firstLine(last);
-        if (last != null && !isLocked(last) && exists()) {
-            // Anything but "busy" on a file that is there means hupd cannot trust it; the caller rebuilds from the
-            // disk and keeps the file aside, so a wrong guess costs a rebuild, never the device.
+        if (last != null && !isLocked(last) && exists() && isDamage(last)) {
             throw new DatabaseDamaged(why, last);
         }
         throw new IOException(why, last);
+    }
+
+    /**
+     * Whether a failure says the file's content cannot be trusted. The caller then rebuilds from the disk and
+     * keeps the file aside, so a wrong "yes" costs a rebuild, never the device. A failing disk (an I/O error
+     * other than a short read, a full disk) or a dying process (an Error) is not the file's fault: those
+     * propagate as they are.
+     */
+    private static boolean isDamage(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof Error && !(t instanceof AssertionError)) {
+                return false;
+            }
+            if (t instanceof IOException && !(t instanceof java.io.EOFException)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static boolean isLocked(Exception e) {

@@ -112,6 +112,9 @@ public final class UpdateService {
         }
     }
 
+    /** Set when a database failed in use and was put aside, so that the rebuild that follows journals why. */
+    private String lossNotYetJournaled;
+
     /** The device powered on: the boot-time half of hupd (altboot, health, commit, resume or revert). */
     public UpdateState onPowerOn() throws IOException, InterruptedException {
         try (DeviceLock l = lock()) {
@@ -122,6 +125,7 @@ public final class UpdateService {
                 Path kept = store().quarantine(device.clock().now());
                 log.warn("the state database failed while in use (" + e.getMessage() + "); kept as "
                         + kept.getFileName() + ", rebuilding from the disk");
+                lossNotYetJournaled = "unreadable in use (" + e.getMessage() + "); kept as " + kept.getFileName();
                 return bootTimeRun();
             }
         }
@@ -185,18 +189,30 @@ public final class UpdateService {
     private Optional<StoredState> restore(UpdateMachine machine, UpdateRunner runner, Trigger trigger)
             throws IOException {
         Optional<StoredState> stored;
-        String lost = null;
+        String lost = lossNotYetJournaled;
+        lossNotYetJournaled = null;
         try {
             stored = store().load();
         } catch (IOException e) {
-            lost = "unreadable (" + e.getMessage() + ")";
             Path kept = store().quarantine(device.clock().now());
-            log.warn("the state database is " + lost + "; kept as " + kept.getFileName() + " for inspection");
+            lost = "unreadable (" + e.getMessage() + "); kept as " + kept.getFileName();
+            log.warn("the state database is " + lost + " for inspection");
             stored = Optional.empty();
         }
         if (stored.isEmpty()) {
             Optional<StateRebuilder.Rebuilt> rebuilt = new StateRebuilder(device).rebuild();
             if (rebuilt.isEmpty()) {
+                if (lost != null) {
+                    // Nothing to resume or revert, but the loss itself is part of the device's history.
+                    UpdateContext ctx = new UpdateContext();
+                    ctx.updateId = "database-lost-" + device.clock().now().getEpochSecond();
+                    ctx.activeSlot = device.slots().activeSlot();
+                    ctx.fromVersion = device.slots().osRelease(ctx.activeSlot).get("VERSION_ID");
+                    machine.restore(UpdateState.IDLE, ctx);
+                    runner.persistRecovered("DATABASE_LOST", UpdateState.IDLE, "the state database was " + lost
+                            + "; nothing on the disk shows an update in flight: running " + ctx.fromVersion
+                            + " from slot " + ctx.activeSlot);
+                }
                 return stored;
             }
             StateRebuilder.Rebuilt r = rebuilt.get();

@@ -105,4 +105,21 @@ class DatabaseLossTest {
             assertTrue(files.anyMatch(p -> p.getFileName().toString().startsWith("state.mv.db.unreadable-")));
         }
     }
+
+    @Test
+    void aLossWithNothingInFlightIsStillJournaled() throws Exception {
+        TestRig rig = TestRig.create(tmp, "uboot");
+        rig.update(TestRig.V2);
+        rig.powerOnUntilSettled();
+        assertEquals("COMMITTED", rig.state());
+        Files.write(rig.sim.dataDir().resolve("hupd/state.mv.db"), new byte[] {9, 9, 9});
+        rig.powerOnUntilSettled();
+        assertEquals(TestRig.V2, rig.runningVersion());
+        assertEquals("IDLE", rig.state());
+        var last = rig.journal().get(rig.journal().size() - 1);
+        assertEquals("DATABASE_LOST", last.from());
+        assertTrue(last.reason().contains("nothing on the disk shows an update in flight: running " + TestRig.V2),
+                last.reason());
+        assertTrue(last.reason().contains("kept as state.mv.db.unreadable-"), last.reason());
+    }
 }
