@@ -5,7 +5,7 @@ cd "$(dirname "$0")/.."
 # Usage: tests/fault-table.sh                 runs the fault suites (about 10 minutes on 2 cores), then prints
 #        tests/fault-table.sh --from-last-run  prints from the reports of the last `mvn -B verify | tee target/fault-table.log`
 if [ "${1:-}" != "--from-last-run" ]; then
-  suites='ScenarioTest,TransitionCoverageTest,CrashEnumerationTest,DatabaseLossTest,PowerCutTest,RandomFaultScheduleTest,JournalReplayTest,TrialBootTest,UpdateBadInputTest,BootBadInputTest,HostileArchivesTest'
+  suites='ScenarioTest,TransitionCoverageTest,CrashEnumerationTest,DatabaseLossTest,DamagedDatabaseTest,PowerCutTest,RandomFaultScheduleTest,JournalReplayTest,TrialBootTest,UpdateBadInputTest,BootBadInputTest,HostileArchivesTest'
   mkdir -p target
   mvn -B verify -Dtest="$suites" -Dsurefire.failIfNoSpecifiedTests=false -Dit.test=KillDuringUpdateIT \
       > target/fault-table.log 2>&1 || { echo "the fault suites failed; see target/fault-table.log" >&2; exit 1; }
@@ -18,6 +18,7 @@ cases() { # testcases in a surefire/failsafe report, optionally only those whose
 enum=$(grep -o 'crash enumeration: [0-9]* side-effect boundaries, [0-9]* cases' target/fault-table.log | tail -1)
 boundaries=$(echo "$enum" | awk '{print $3}'); total=$(echo "$enum" | awk '{print $6}')
 cuts=$(grep -o 'power cuts: [0-9]* database writes, [0-9]* cut points' target/fault-table.log | tail -1 | awk '{print $6}')
+damaged=$(grep -o 'damaged database copies: [0-9]*' target/fault-table.log | awk '{s+=$4} END {print s+0}')
 kills=$(grep -o 'kill -9 runs: [0-9]*' target/fault-table.log | tail -1 | awk '{print $4}')
 
 echo "| fault class | how it is injected | cases |"
@@ -35,6 +36,7 @@ echo "| seeded random fault schedules | crashes at random side effects during th
 echo "| trial-boot faults | hung health check, clean reboots, power cuts during the trial, on each bootloader | $(cases TrialBootTest) |"
 echo "| recorded journals replayed | tests/replays on the current definition | $(cases JournalReplayTest recordedRun) |"
 echo "| database lost in each state | deleted, truncated, bits flipped | $(cases DatabaseLossTest Ends) |"
+echo "| damaged database file | copies of a mid-update database with 64 flipped bits or truncated, opened, read and written: read intact or reported as damage (then rebuilt from the disk), never a dead end | $damaged |"
 echo "| bad input | malformed, mismatched, not enough space, locked, through the CLI | $(( $(cases UpdateBadInputTest) + $(cases BootBadInputTest) )) |"
 echo "| hostile archives | path traversal, absolute paths, symlink/hardlink/whiteout escapes, bombs | $(cases HostileArchivesTest) |"
 echo "| kill -9 of the real process | SIGKILL at random moments of hupd update, then power-ons | $kills |"

@@ -90,11 +90,13 @@ class DamagedDatabaseTest {
             damaged += outcome.equals("damaged") ? 1 : 0;
         }
         assertTrue(damaged > 0, "64 flipped bits never noticed: is the file read at all?");
+        System.out.println("damaged database copies: 60 with flipped bits, " + damaged + " seen as damage");
     }
 
     @Test
     void truncationAtAnyLengthIsReportedAsDamageOrReadsAnOlderVersion() throws Exception {
         long size = Files.size(pristine);
+        System.out.println("damaged database copies: 24 truncated");
         for (int seed = 0; seed < 24; seed++) {
             long keep = size * seed / 24;
             loadCopy(seed, f -> {
