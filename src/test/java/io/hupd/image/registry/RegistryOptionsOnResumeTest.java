@@ -62,15 +62,7 @@ class RegistryOptionsOnResumeTest {
             registry.putBlob(Files.readAllBytes(blobs.resolve(d.hex())));
         }
         String login = "operator:" + PASSWORD;
-        String expected = "Basic " + Base64.getEncoder().encodeToString(login.getBytes(StandardCharsets.UTF_8));
-        registry.hook = ex -> {
-            if (!expected.equals(ex.getRequestHeaders().getFirst("Authorization"))) {
-                ex.getResponseHeaders().set("WWW-Authenticate", "Basic realm=\"hupd-test\"");
-                FakeRegistry.send(ex, 401, new byte[0]);
-                return true;
-            }
-            return false;
-        };
+        registry.requireBasicLogin(login);
         credentials = tmp.resolve("auth.json");
         Files.writeString(credentials, "{\"auths\":{\"" + registry.address() + "\":{\"auth\":\""
                 + Base64.getEncoder().encodeToString(login.getBytes(StandardCharsets.UTF_8)) + "\"}}}");
