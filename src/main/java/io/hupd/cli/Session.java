@@ -3,6 +3,7 @@ package io.hupd.cli;
 import io.hupd.adapters.sim.SimDevice;
 import io.hupd.image.ImageSources;
 import io.hupd.image.registry.RegistryOptions;
+import io.hupd.image.registry.RegistrySettings;
 import io.hupd.machine.MachineLimits;
 import io.hupd.persistence.StateStore;
 import io.hupd.ports.Clock;
@@ -21,14 +22,17 @@ final class Session implements AutoCloseable {
     final UpdateLog log;
     final UpdateService service;
 
+    /** A command without registry options: an update it resumes fetches with those it recorded. */
     Session(Path dir, PrintStream out, boolean quiet) {
-        this(dir, out, quiet, RegistryOptions.DEFAULT);
+        this(dir, out, quiet, null);
     }
 
-    Session(Path dir, PrintStream out, boolean quiet, RegistryOptions registries) {
+    /** @param registries {@code hupd update}'s registry options, or null for a command that has none */
+    Session(Path dir, PrintStream out, boolean quiet, RegistrySettings registries) {
         this.sim = SimDevice.open(dir);
-        this.device = sim.ports(Clock.SYSTEM,
-                ImageSources.factory(registries.withArchitecture(sim.config().architecture())));
+        RegistryOptions options = RegistryOptions.DEFAULT.withArchitecture(sim.config().architecture());
+        this.device = sim.ports(Clock.SYSTEM, registries == null ? ImageSources.factory(options)
+                : ImageSources.factory(options, registries));
         // The progress file lets the status page (another process) show a running download or write.
         this.log = new UpdateLog(out, new ProgressFile(sim.dataDir().resolve("hupd/progress.json"),
                 new ConsoleProgress(out, System.console() != null && !quiet)));

@@ -1,13 +1,11 @@
 package io.hupd.cli;
 
-import io.hupd.image.registry.RegistryCredentials;
-import io.hupd.image.registry.RegistryOptions;
+import io.hupd.image.registry.RegistrySettings;
 import io.hupd.machine.UpdateState;
 import io.hupd.runner.UpdateRequest;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -33,9 +31,7 @@ final class UpdateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        RegistryOptions registries = RegistryOptions.DEFAULT.withInsecure(Set.copyOf(insecureRegistries))
-                .withCredentials(registryCredentials == null ? RegistryCredentials.NONE
-                        : RegistryCredentials.load(registryCredentials));
+        RegistrySettings registries = RegistrySettings.of(insecureRegistries, registryCredentials);
         try (Session s = new Session(device.dir, System.out, json, registries)) {
             UpdateState end = s.service.update(new UpdateRequest(target, images, delta, !noRequireUpgrade, !noReboot));
             var status = StatusReport.collect(s.device, s.store(), s.sim.poweredOn());

@@ -24,6 +24,56 @@ final class ImageManifests {
         }
     }
 
+    /** Index entries named in an error message; a hostile index may have thousands. */
+    private static final int PLATFORMS_LISTED = 10;
+
+    /**
+     * The one image of an image index this device can run: the linux entry for {@code architecture}. Every
+     * source picks with this, so an index reads the same from a layout and from a registry.
+     *
+     * @param architecture the device's; null accepts any, so an index with several linux images is ambiguous
+     * @throws ImageSourceException when no entry, or more than one, fits; the message lists what the index has
+     */
+    static Descriptor pickPlatform(JsonNode index, String what, String architecture) throws ImageSourceException {
+        checkSchemaVersion(index, what);
+        JsonNode manifests = OciJson.requireArray(index, "manifests", what);
+        List<Descriptor> candidates = new ArrayList<>();
+        List<String> platforms = new ArrayList<>();
+        for (int i = 0; i < manifests.size(); i++) {
+            String entryWhat = what + " manifests[" + i + "]";
+            Descriptor d = OciJson.descriptor(manifests.get(i), entryWhat);
+            if (!MediaTypes.MANIFESTS.contains(d.mediaType())) {
+                continue;
+            }
+            JsonNode platform = OciJson.optionalObject(manifests.get(i), "platform", entryWhat);
+            String os = platform == null ? null : OciJson.optionalString(platform, "os", entryWhat + " platform");
+            String arch = platform == null ? null
+                    : OciJson.optionalString(platform, "architecture", entryWhat + " platform");
+            platforms.add((os == null ? "?" : Text.quote(os)) + "/" + (arch == null ? "?" : Text.quote(arch)));
+            // attestation manifests (platform unknown/unknown) and other OSes are never a host OS
+            if (os != null && !os.equals("linux")) {
+                continue;
+            }
+            if (architecture != null && arch != null && !arch.equals(architecture)) {
+                continue;
+            }
+            candidates.add(d);
+        }
+        if (candidates.size() == 1) {
+            return candidates.get(0);
+        }
+        String has = platforms.isEmpty() ? "none" : String.join(", ", platforms.subList(0,
+                Math.min(platforms.size(), PLATFORMS_LISTED)))
+                + (platforms.size() > PLATFORMS_LISTED ? " and " + (platforms.size() - PLATFORMS_LISTED) + " more" : "");
+        if (candidates.isEmpty()) {
+            throw new ImageSourceException(what + " has no linux image"
+                    + (architecture == null ? "" : " for " + architecture) + " (it has " + has + ")");
+        }
+        throw new ImageSourceException(what + " has " + candidates.size() + " candidate images for "
+                + (architecture == null ? "an unknown architecture" : architecture) + "; refusing to guess (it has "
+                + has + ")");
+    }
+
     static ResolvedImage resolve(String ref, JsonNode manifest, String manifestDigest, String what,
             ConfigReader configs) throws IOException {
         Descriptor config = OciJson.descriptor(manifest.get("config"), what + " config");

@@ -3,12 +3,14 @@ package io.hupd.image;
 import io.hupd.image.delta.DeltaSource;
 import io.hupd.image.registry.RegistryClient;
 import io.hupd.image.registry.RegistryOptions;
+import io.hupd.image.registry.RegistrySettings;
 import io.hupd.ports.ImageSource;
 import io.hupd.ports.ImageSourceFactory;
 import io.hupd.ports.UserInputException;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 
@@ -30,24 +32,63 @@ public final class ImageSources {
      * and remembers what each tag resolved to, so the pre-flight check and the fetch see the same image.
      */
     public static ImageSourceFactory factory(RegistryOptions options) {
-        Map<String, RegistryClient> clients = new ConcurrentHashMap<>();
-        Map<String, ResolvedImage> pins = new ConcurrentHashMap<>();
-        Function<String, RegistryClient> client = registry -> clients.computeIfAbsent(
-                registry.toLowerCase(Locale.ROOT), r -> new RegistryClient(registry, options));
-        return new ImageSourceFactory() {
-            @Override
-            public ImageSource open(String reference) {
-                ImageReference ref = ImageReference.parse(reference);
-                if (ref.isOciLayout()) {
-                    return new OciLayoutSource(ref, options.architecture());
-                }
-                return new RegistrySource(ref, client.apply(ref.registry()), options, pins);
-            }
+        return new Sources(options, null, new ConcurrentHashMap<>());
+    }
 
-            @Override
-            public ImageSource openDelta(String reference, List<String> targets) {
-                return new DeltaSource(reference, targets, this, client, options);
+    /**
+     * As {@link #factory(RegistryOptions)}, for {@code hupd update}: {@code given} are its registry options, which
+     * an update it starts records.
+     *
+     * @throws UserInputException when the credentials file is missing or malformed
+     */
+    public static ImageSourceFactory factory(RegistryOptions base, RegistrySettings given) {
+        return new Sources(base, given, new ConcurrentHashMap<>());
+    }
+
+    private static final class Sources implements ImageSourceFactory {
+        private final RegistryOptions base;
+        private final RegistrySettings given;
+        private final RegistryOptions options;
+        private final Map<String, ResolvedImage> pins;
+        private final Map<String, RegistryClient> clients = new ConcurrentHashMap<>();
+        private final Function<String, RegistryClient> client;
+        private final Map<RegistrySettings, Sources> withSettings = new ConcurrentHashMap<>();
+
+        Sources(RegistryOptions base, RegistrySettings given, Map<String, ResolvedImage> pins) {
+            this.base = base;
+            this.given = given;
+            this.options = given == null ? base : given.applyTo(base);
+            this.pins = pins;
+            this.client = registry -> clients.computeIfAbsent(registry.toLowerCase(Locale.ROOT),
+                    r -> new RegistryClient(registry, options));
+        }
+
+        @Override
+        public ImageSource open(String reference) {
+            ImageReference ref = ImageReference.parse(reference);
+            if (ref.isOciLayout()) {
+                return new OciLayoutSource(ref, options.architecture());
             }
-        };
+            return new RegistrySource(ref, client.apply(ref.registry()), options, pins);
+        }
+
+        @Override
+        public ImageSource openDelta(String reference, List<String> targets) {
+            return new DeltaSource(reference, targets, this, client, options);
+        }
+
+        @Override
+        public Optional<RegistrySettings> givenSettings() {
+            return Optional.ofNullable(given);
+        }
+
+        /** One factory per settings, sharing this one's pins: a tag is still read once per process. */
+        @Override
+        public ImageSourceFactory with(RegistrySettings settings) {
+            if (settings.equals(given)) {
+                return this;
+            }
+            return withSettings.computeIfAbsent(settings, s -> new Sources(base, s, pins));
+        }
     }
 }

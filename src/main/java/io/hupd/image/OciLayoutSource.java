@@ -115,41 +115,8 @@ public final class OciLayoutSource implements ImageSource {
     private Descriptor pickFromNestedIndex(Descriptor indexDescriptor) throws IOException {
         String what = ref + ": image index " + indexDescriptor.digest();
         JsonNode nested = OciJson.parseObject(readBlob(indexDescriptor, "image index"), what);
-        ImageManifests.checkSchemaVersion(nested, what);
-        JsonNode manifests = OciJson.requireArray(nested, "manifests", what);
-        List<Descriptor> candidates = new ArrayList<>();
-        List<String> platforms = new ArrayList<>();
-        for (int i = 0; i < manifests.size(); i++) {
-            String entryWhat = what + " manifests[" + i + "]";
-            Descriptor d = OciJson.descriptor(manifests.get(i), entryWhat);
-            if (!MediaTypes.MANIFESTS.contains(d.mediaType())) {
-                continue;
-            }
-            JsonNode platform = OciJson.optionalObject(manifests.get(i), "platform", entryWhat);
-            String os = platform == null ? null : OciJson.optionalString(platform, "os", entryWhat + " platform");
-            String arch = platform == null ? null
-                    : OciJson.optionalString(platform, "architecture", entryWhat + " platform");
-            // attestation manifests (platform unknown/unknown) and other OSes are never a host OS
-            if (os != null && !os.equals("linux")) {
-                continue;
-            }
-            if (preferredArchitecture != null && arch != null && !arch.equals(preferredArchitecture)) {
-                continue;
-            }
-            candidates.add(d);
-            platforms.add((os == null ? "?" : os) + "/" + (arch == null ? "?" : Text.quote(arch)));
-        }
-        if (candidates.isEmpty()) {
-            throw new ImageSourceException(what + " has no linux image"
-                    + (preferredArchitecture == null ? "" : " for " + preferredArchitecture));
-        }
-        if (candidates.size() > 1) {
-            throw new ImageSourceException(what + " has " + candidates.size() + " candidate images ("
-                    + String.join(", ", platforms) + "); tag a single image instead");
-        }
-        return candidates.get(0);
+        return ImageManifests.pickPlatform(nested, what, preferredArchitecture);
     }
-
 
     private byte[] readCapped(Path file, String name) throws IOException {
         try (InputStream in = Files.newInputStream(file)) {

@@ -76,7 +76,8 @@ public final class RegistrySource implements ImageSource {
         }
         Descriptor manifestDescriptor = new Descriptor(type, digest, doc.body().length);
         if (MediaTypes.INDEXES.contains(type)) {
-            manifestDescriptor = pick(json, ref + ": image index " + digest);
+            manifestDescriptor = ImageManifests.pickPlatform(json, ref + ": image index " + digest,
+                    options.architecture());
             byte[] child = fetchManifest(manifestDescriptor);
             json = OciJson.parseObject(child, ref + ": manifest " + manifestDescriptor.digest());
             String childType = mediaType(json, manifestDescriptor.mediaType(), ref + ": manifest "
@@ -126,44 +127,6 @@ public final class RegistrySource implements ImageSource {
             return MediaTypes.OCI_MANIFEST;
         }
         throw new ImageSourceException(what + " has no media type and is neither a manifest nor an index");
-    }
-
-    private Descriptor pick(JsonNode index, String what) throws ImageSourceException {
-        ImageManifests.checkSchemaVersion(index, what);
-        JsonNode manifests = OciJson.requireArray(index, "manifests", what);
-        String arch = options.architecture();
-        List<Descriptor> candidates = new ArrayList<>();
-        List<String> seen = new ArrayList<>();
-        for (int i = 0; i < manifests.size(); i++) {
-            String entryWhat = what + " manifests[" + i + "]";
-            Descriptor d = OciJson.descriptor(manifests.get(i), entryWhat);
-            if (!MediaTypes.MANIFESTS.contains(d.mediaType())) {
-                continue;
-            }
-            JsonNode platform = OciJson.optionalObject(manifests.get(i), "platform", entryWhat);
-            String os = platform == null ? null : OciJson.optionalString(platform, "os", entryWhat + " platform");
-            String a = platform == null ? null
-                    : OciJson.optionalString(platform, "architecture", entryWhat + " platform");
-            seen.add((os == null ? "?" : Text.quote(os)) + "/" + (a == null ? "?" : Text.quote(a)));
-            // attestations (unknown/unknown) and other OSes are never a host OS
-            if (os != null && !os.equals("linux")) {
-                continue;
-            }
-            if (arch != null && a != null && !a.equals(arch)) {
-                continue;
-            }
-            candidates.add(d);
-        }
-        if (candidates.isEmpty()) {
-            throw new ImageSourceException(what + " has no linux image" + (arch == null ? "" : " for " + arch)
-                    + " (it has " + (seen.isEmpty() ? "none" : String.join(", ", seen)) + ")");
-        }
-        if (candidates.size() > 1) {
-            throw new ImageSourceException(what + " has " + candidates.size() + " candidate images for "
-                    + (arch == null ? "an unknown architecture" : arch) + " (" + String.join(", ", seen)
-                    + "); refusing to guess");
-        }
-        return candidates.get(0);
     }
 
     private byte[] fetchManifest(Descriptor d) throws IOException {

@@ -22,6 +22,12 @@ public final class UpdateContext {
     public String delta;
     public boolean requireUpgrade = true;
     public boolean reboot = true;
+    /**
+     * How images are fetched, as {@code hupd update} was told when the update began; null until recorded (by
+     * its first step), or in a context written by an older hupd. A run without that command line (a power-on)
+     * uses it, so a resumed fetch reaches registries the same way.
+     */
+    public Registries registries;
 
     // The device when the update began.
     public String fromVersion;
@@ -44,4 +50,11 @@ public final class UpdateContext {
     public String reason;
     public String failedCheck;
     public String failedCheckOutput;
+
+    /** {@code hupd update}'s registry options; the credentials file by its path, never its contents. */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public static final class Registries {
+        public List<String> insecure = new ArrayList<>();
+        public String credentialsFile;
+    }
 }

@@ -25,6 +25,7 @@ public final class CommitStep implements Step {
         device.state().disarm();
         device.bootloader().write(new BootSettings(device.slots().partitionOf(ctx.spareSlot), false, 0));
         Trees.deleteRecursively(device.data().bootBackupDir(ctx.updateId));
+        CachePruning.afterCommit(device, ctx, log);
         Trees.deleteRecursively(device.data().workDir(ctx.updateId));
         log.info("update " + ctx.updateId + " committed: running " + ctx.targetVersion);
         return StepOutcome.succeeded();

@@ -8,6 +8,7 @@ import io.hupd.machine.UpdateContext;
 import io.hupd.machine.UpdateEvent;
 import io.hupd.ports.Device;
 import io.hupd.ports.ImageSource;
+import io.hupd.ports.ImageSourceFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -42,11 +43,12 @@ public final class FetchStep implements Step {
         }
         refs.addAll(ctx.images);
         ctx.sourceFailures.clear();
+        ImageSourceFactory images = UpdateImages.of(device, ctx, log);
         for (String ref : refs) {
             boolean delta = ref.equals(ctx.delta) || ref.equals(conventional);
             String kind = delta ? "delta" : "image";
             try {
-                ImageSource source = delta ? device.images().openDelta(ref, ctx.images) : device.images().open(ref);
+                ImageSource source = delta ? images.openDelta(ref, ctx.images) : images.open(ref);
                 log.info("fetching " + kind + " " + ref);
                 ResolvedImage image = pinnedOrResolve(work, source);
                 String wrong = deviceCheck.deviceMismatch(image);

@@ -7,6 +7,7 @@ import io.hupd.machine.UpdateContext;
 import io.hupd.ports.BootSettings;
 import io.hupd.ports.Device;
 import io.hupd.ports.ImageSource;
+import io.hupd.ports.ImageSourceFactory;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -83,10 +84,11 @@ public final class PreflightStep implements Step {
         }
         refs.addAll(ctx.images);
         String mismatch = null;
+        ImageSourceFactory images = UpdateImages.of(device, ctx, log);
         for (String ref : refs) {
             try {
-                ImageSource source = ref.equals(ctx.delta) ? device.images().openDelta(ref, ctx.images)
-                        : device.images().open(ref);
+                ImageSource source = ref.equals(ctx.delta) ? images.openDelta(ref, ctx.images)
+                        : images.open(ref);
                 ResolvedImage image = source.resolve();
                 String wrong = deviceMismatch(image);
                 if (wrong != null) {

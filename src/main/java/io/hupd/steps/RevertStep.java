@@ -29,6 +29,7 @@ public final class RevertStep implements Step {
                 device.boot().restore(backup, device.bootFilePolicy());
             }
             Trees.deleteRecursively(backup);
+            CachePruning.afterRevert(device, ctx, log);
             Trees.deleteRecursively(device.data().workDir(ctx.updateId));
         }
         device.state().disarm();

@@ -37,6 +37,7 @@ public final class RollbackStep implements Step {
                 : StatePartition.ALTBOOT_TRIGGERED, reason + "\n");
         device.state().disarm();
         Trees.deleteRecursively(backup);
+        CachePruning.afterRollback(device, ctx, log);
         Trees.deleteRecursively(device.data().workDir(ctx.updateId));
         log.info("rolled back to " + ctx.fromVersion + " (slot " + ctx.activeSlot + "): " + ctx.reason);
         device.power().reboot("rollback-" + kind.name().toLowerCase() + " to " + ctx.fromVersion);

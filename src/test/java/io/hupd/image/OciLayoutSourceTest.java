@@ -180,9 +180,28 @@ class OciLayoutSourceTest {
         String two = "{\"schemaVersion\":2,\"manifests\":[" + entry(manifest, "linux", "arm64") + ","
                 + entry(manifest, "linux", "amd64") + "]}";
         pointTag("multi", addBlob(MediaTypes.OCI_INDEX, two));
-        assertFails("has 2 candidate images (linux/arm64, linux/amd64)", () -> source("multi").resolve());
+        assertFails("has 2 candidate images for an unknown architecture; refusing to guess"
+                + " (it has linux/arm64, linux/amd64)", () -> source("multi").resolve());
         OciLayoutSource arm = new OciLayoutSource(ImageReference.parse("oci:" + layout + ":multi"), "arm64");
         assertEquals(image.manifestDigest(), arm.resolve().manifestDigest());
+        // the same words as from a registry (RegistrySourceTest): the index's platforms are listed
+        OciLayoutSource riscv = new OciLayoutSource(ImageReference.parse("oci:" + layout + ":multi"), "riscv64");
+        assertFails("has no linux image for riscv64 (it has linux/arm64, linux/amd64)", riscv::resolve);
+    }
+
+    @Test
+    void aHugeIndexIsListedShortInTheError() throws IOException {
+        Descriptor manifest = new Descriptor(MediaTypes.OCI_MANIFEST, image.manifestDigest(),
+                Files.size(blob(image.manifestDigest())));
+        StringBuilder entries = new StringBuilder();
+        for (int i = 0; i < 12; i++) {
+            entries.append(i == 0 ? "" : ",").append(entry(manifest, "linux", "mips" + i));
+        }
+        pointTag("many", addBlob(MediaTypes.OCI_INDEX, "{\"schemaVersion\":2,\"manifests\":[" + entries + "]}"));
+        OciLayoutSource arm = new OciLayoutSource(ImageReference.parse("oci:" + layout + ":many"), "arm64");
+        assertFails("has no linux image for arm64 (it has linux/mips0, linux/mips1, linux/mips2, linux/mips3,"
+                + " linux/mips4, linux/mips5, linux/mips6, linux/mips7, linux/mips8, linux/mips9 and 2 more)",
+                arm::resolve);
     }
 
     private static String entry(Descriptor d, String os, String arch) {

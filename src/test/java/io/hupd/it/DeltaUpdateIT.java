@@ -201,6 +201,34 @@ class DeltaUpdateIT {
         assertFullImageWritten(rig);
     }
 
+    /**
+     * The cache pruned after a delta update keeps what the next delta starts from: the uncompressed layers the
+     * first delta made (docs/registry.md, "The cache").
+     */
+    @Test
+    void afterADeltaUpdateTheNextDeltaStillFindsItsSource() throws Exception {
+        TestRig rig = rig("chain");
+        String next = TestRig.BROKEN;
+        registry.push(rig.ref(next), "chain:" + next);
+        deltaCreate(rig.ref(V1), registry.ref("chain:" + V2), registry.ref("chain:" + V2 + "-delta-from-" + V1));
+        deltaCreate(rig.ref(V2), registry.ref("chain:" + next), registry.ref("chain:" + next + "-delta-from-" + V2));
+
+        assertEquals(registry.ref("chain:" + V2 + "-delta-from-" + V1),
+                update(rig, null, registry.ref("chain:" + V2)).status().get("source").asText());
+        rig.powerOnUntilSettled();
+        assertEquals("COMMITTED", rig.state());
+        try (var files = Files.list(rig.sim.dataDir().resolve("hupd/cache/blobs/sha256"))) {
+            assertEquals(List.of(), files.map(p -> p.getFileName().toString())
+                    .filter(n -> !n.matches("[0-9a-f]{64}")).toList());
+        }
+
+        Run second = io.hupd.testkit.Cli.hupd("update", "--device", rig.deviceDir.toString(), "--target-version",
+                next, "--image", registry.ref("chain:" + next), "--json");
+        assertEquals(Main.OK, second.code(), second.err());
+        assertEquals(registry.ref("chain:" + next + "-delta-from-" + V2), second.status().get("source").asText(),
+                Files.readString(logOf(rig)));
+    }
+
     @Test
     void deltaSourceDownFullImageUsed() throws Exception {
         TestRig rig = rig("down");

@@ -3,6 +3,7 @@ package io.hupd.adapters.sim;
 import io.hupd.adapters.bootloader.Bootloaders;
 import io.hupd.fs.AtomicFiles;
 import io.hupd.fs.Trees;
+import io.hupd.image.BlobCachePruner;
 import io.hupd.image.BlobStore;
 import io.hupd.image.Descriptor;
 import io.hupd.image.FlattenLimits;
@@ -135,6 +136,7 @@ public final class DeviceCreator {
             for (Descriptor d : image.blobs()) {
                 Files.copy(store.path(d.digest()), cache.resolve(d.hex()));
             }
+            new BlobCachePruner(device.dataDir().resolve("hupd/cache")).record(image);
             String supervisor = o.supervisorVersion();
             if (supervisor == null) {
                 Path conf = tree.resolve("etc/balena-supervisor/supervisor.conf");

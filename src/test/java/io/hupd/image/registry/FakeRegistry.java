@@ -70,6 +70,20 @@ final class FakeRegistry implements AutoCloseable {
         return d;
     }
 
+    /** Answers 401 with a Basic challenge to every request without this login. */
+    void requireBasicLogin(String userColonPassword) {
+        String expected = "Basic " + java.util.Base64.getEncoder().encodeToString(
+                userColonPassword.getBytes(StandardCharsets.UTF_8));
+        hook = ex -> {
+            if (!expected.equals(ex.getRequestHeaders().getFirst("Authorization"))) {
+                ex.getResponseHeaders().set("WWW-Authenticate", "Basic realm=\"fake\"");
+                send(ex, 401, new byte[0]);
+                return true;
+            }
+            return false;
+        };
+    }
+
     private void serve(HttpExchange ex) throws IOException {
         try (ex) {
             String auth = ex.getRequestHeaders().getFirst("Authorization");

@@ -90,15 +90,7 @@ class RegistryClientTest {
         assertFalse(creds.toString().contains("p:w") || creds.forRegistry(registry.address()).get().toString()
                 .contains("p:w"), "the password never reaches a log line");
         registry.putManifest("v1", ACCEPT.get(0), "{}");
-        String expected = "Basic " + java.util.Base64.getEncoder().encodeToString("u:p:w".getBytes(StandardCharsets.UTF_8));
-        registry.hook = ex -> {
-            if (!expected.equals(ex.getRequestHeaders().getFirst("Authorization"))) {
-                ex.getResponseHeaders().set("WWW-Authenticate", "Basic realm=\"fake\"");
-                FakeRegistry.send(ex, 401, new byte[0]);
-                return true;
-            }
-            return false;
-        };
+        registry.requireBasicLogin("u:p:w");
         assertEquals(2, client(FAST.withCredentials(creds)).manifest("os", "v1", ACCEPT, 1024).body().length);
 
         RegistryException e = assertThrows(RegistryException.class,
