@@ -14,6 +14,7 @@ import io.hupd.ports.Device;
 import io.hupd.ports.UserInputException;
 import io.hupd.steps.OsVersion;
 import io.hupd.steps.SwitchBootStep;
+import io.hupd.steps.UpdateImages;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -287,6 +288,8 @@ public final class UpdateService {
         c.delta = req.delta();
         c.requireUpgrade = req.requireUpgrade();
         c.reboot = req.reboot();
+        // with the update's first persisted state, so that a resume from any state fetches the same way
+        UpdateImages.record(device, c);
         return c;
     }
 }

@@ -6,7 +6,6 @@ import io.hupd.ports.Device;
 /**
  * LOCKED: the process holds the device lock (taken before anything was persisted, so a second update changes
  * nothing). Records what the device looks like as the update begins; everything later compares against it.
- * Records the registry options it was started with, too.
  */
 public final class LockStep implements Step {
     private final Device device;
@@ -22,8 +21,6 @@ public final class LockStep implements Step {
         ctx.fromVersion = device.slots().osRelease(ctx.activeSlot).get("VERSION_ID");
         ctx.supervisorVersionBefore = device.supervisor().version().orElse(null);
         ctx.vpnWasOnline = device.system().vpnOnline();
-        // before any image is touched, so every later run of this update fetches the same way
-        UpdateImages.record(device, ctx);
         log.info("update " + ctx.updateId + ": " + ctx.fromVersion + " (slot " + ctx.activeSlot + ") -> "
                 + ctx.targetVersion + " (slot " + ctx.spareSlot + ")");
         return StepOutcome.succeeded();

@@ -12,11 +12,11 @@ import java.util.Optional;
  * recorded from the first command line that ran it), whatever this process was given: a power-on has no
  * registry options at all, and a {@code hupd update} run again to resume it may give fewer or others.
  */
-final class UpdateImages {
+public final class UpdateImages {
     private UpdateImages() {}
 
     /** Records this process's registry options in an update that has none recorded yet. */
-    static void record(Device device, UpdateContext ctx) {
+    public static void record(Device device, UpdateContext ctx) {
         Optional<RegistrySettings> given = device.images().givenSettings();
         if (ctx.registries == null && given.isPresent()) {
             UpdateContext.Registries r = new UpdateContext.Registries();

@@ -76,14 +76,25 @@ class RegistryOptionsOnResumeTest {
 
     /** {@code hupd update --registry-credentials FILE --image REF}, whose process dies as FETCHING begins. */
     private void startAndDieInFetching() throws Exception {
+        startAndDieIn(UpdateState.FETCHING);
+    }
+
+    private void startAndDieIn(UpdateState state) throws Exception {
         ImageSourceFactory images = ImageSources.factory(RegistryOptions.DEFAULT.withArchitecture("arm64"),
                 RegistrySettings.of(List.of(), credentials));
         Device device = rig.sim.ports(Clock.SYSTEM, images);
-        rig.steps = Faults.at(UpdateState.FETCHING, Faults.Kind.CRASH_BEFORE, 1);
+        rig.steps = Faults.at(state, Faults.Kind.CRASH_BEFORE, 1);
         assertThrows(Faults.SimulatedCrash.class, () -> rig.service(device)
                 .update(new UpdateRequest(TestRig.V2, List.of(ref), null, true, true)));
         rig.steps = UnaryOperator.identity();
-        assertEquals("FETCHING", rig.state());
+        assertEquals(state.name(), rig.state());
+    }
+
+    @Test
+    void theOptionsAreRecordedWithTheUpdatesFirstPersistedState() throws Exception {
+        startAndDieIn(UpdateState.LOCKED);
+        UpdateContext ctx = rig.store().load().orElseThrow().context();
+        assertEquals(credentials.toAbsolutePath().toString(), ctx.registries.credentialsFile);
     }
 
     @Test
