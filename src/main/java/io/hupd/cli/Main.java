@@ -3,20 +3,28 @@ package io.hupd.cli;
 import io.hupd.ports.UserInputException;
 import io.hupd.runner.DeviceBusyException;
 import java.io.PrintWriter;
+import java.util.List;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** The hupd command line (the contract is ../shared/design/CLI.md: names, options, exit codes, JSON fields). */
+/**
+ * The hupd command line (the contract is ../shared/design/CLI.md: names, options, exit codes, JSON fields).
+ *
+ * <p>The subcommands are added by {@link #run} rather than listed in the annotation: picocli builds the model of
+ * every listed command by reflection before it parses anything, which was about half of a {@code hupd status}.
+ */
 @Command(name = "hupd", mixinStandardHelpOptions = true, version = "hupd 0.1.0",
-        description = "Host OS update service: A/B updates with automatic rollback.",
-        subcommands = {DeviceCommand.class, ImageCommand.class, UpdateCommand.class, BootCommand.class,
-                RebootCommand.class, AbortCommand.class, StatusCommand.class, HistoryCommand.class, DiagramCommand.class, ServeCommand.class,
-                DemoCommand.class, DeltaCommand.class})
+        description = "Host OS update service: A/B updates with automatic rollback.")
 public final class Main implements Runnable {
     public static final int OK = 0;
     public static final int FAILED = 1;
     public static final int BAD_COMMAND_LINE = 2;
     public static final int BUSY = 9;
+
+    /** Every subcommand, in the order the top-level help lists them. */
+    static final List<Class<?>> COMMANDS = List.of(DeviceCommand.class, ImageCommand.class, UpdateCommand.class,
+            BootCommand.class, RebootCommand.class, AbortCommand.class, StatusCommand.class, HistoryCommand.class,
+            DiagramCommand.class, ServeCommand.class, DemoCommand.class, DeltaCommand.class);
 
     @Override
     public void run() {
@@ -30,7 +38,7 @@ public final class Main implements Runnable {
     /** Runs one command line and returns its exit code (tests call this in-process). */
     public static int run(String... args) {
         boolean debug = java.util.Arrays.asList(args).contains("--debug");
-        CommandLine cl = new CommandLine(new Main());
+        CommandLine cl = commandLine(args);
         cl.setParameterExceptionHandler((ex, a) -> {
             PrintWriter err = ex.getCommandLine().getErr();
             err.println("hupd: " + ex.getMessage() + " (see '" + ex.getCommandLine().getCommandSpec().qualifiedName()
@@ -62,6 +70,32 @@ public final class Main implements Runnable {
             return code;
         });
         return cl.execute(args);
+    }
+
+    /**
+     * The model for one command line: when it starts with a subcommand's name, that subcommand alone is built
+     * (what a parse could reach from there is the same); anything else (help, version, no or an unknown command)
+     * gets all of them, so that the help and picocli's errors list every command as before.
+     */
+    static CommandLine commandLine(String... args) {
+        CommandLine cl = new CommandLine(new Main());
+        String first = args.length > 0 ? args[0] : null;
+        for (Class<?> c : COMMANDS) {
+            String name = c.getAnnotation(Command.class).name();
+            if (first == null || !isCommandName(first) || name.equals(first)) {
+                cl.addSubcommand(name, new CommandLine(c));
+            }
+        }
+        return cl;
+    }
+
+    private static boolean isCommandName(String arg) {
+        for (Class<?> c : COMMANDS) {
+            if (c.getAnnotation(Command.class).name().equals(arg)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     static String oneLine(String s) {

@@ -20,18 +20,28 @@ import org.slf4j.MDC;
 public final class UpdateLog implements StepLog, AutoCloseable {
     private final PrintStream out;
     private final Progress progress;
-    private final Logger logger;
+    private Logger logger;
     private FileAppender<ILoggingEvent> file;
     private boolean quiet;
+    private boolean stateSet;
 
     public UpdateLog(PrintStream out, Progress progress) {
         this.out = out;
         this.progress = progress;
-        LoggerContext lc = (LoggerContext) LoggerFactory.getILoggerFactory();
-        // One logger per log: two in one JVM (tests, a demo) must not write each other's files.
-        this.logger = lc.getLogger("io.hupd.update." + Integer.toHexString(System.identityHashCode(this)));
-        logger.setAdditive(false);
-        logger.setLevel(Level.INFO);
+    }
+
+    /**
+     * The logger exists from the first file on: before that a line has nowhere to go but the terminal, and a
+     * command that never opens one (status, history) then does not start Logback at all.
+     */
+    private Logger logger(LoggerContext lc) {
+        if (logger == null) {
+            // One logger per log: two in one JVM (tests, a demo) must not write each other's files.
+            logger = lc.getLogger("io.hupd.update." + Integer.toHexString(System.identityHashCode(this)));
+            logger.setAdditive(false);
+            logger.setLevel(Level.INFO);
+        }
+        return logger;
     }
 
     /** Sends the lines of this update to its log file as well (appending: a resumed update keeps one file). */
@@ -53,7 +63,7 @@ public final class UpdateLog implements StepLog, AutoCloseable {
         fa.setImmediateFlush(true);
         fa.setEncoder(enc);
         fa.start();
-        logger.addAppender(fa);
+        logger(lc).addAppender(fa);
         file = fa;
     }
 
@@ -64,17 +74,22 @@ public final class UpdateLog implements StepLog, AutoCloseable {
 
     public void state(String state) {
         MDC.put("state", state);
+        stateSet = true;
     }
 
     @Override
     public void info(String line) {
-        logger.info(line);
+        if (logger != null) {
+            logger.info(line);
+        }
         print(line);
     }
 
     @Override
     public void warn(String line) {
-        logger.warn(line);
+        if (logger != null) {
+            logger.warn(line);
+        }
         print("warning: " + line);
     }
 
@@ -85,7 +100,7 @@ public final class UpdateLog implements StepLog, AutoCloseable {
 
     private void print(String line) {
         if (!quiet) {
-            String state = MDC.get("state");
+            String state = stateSet ? MDC.get("state") : null;
             out.println(state == null ? line : "[" + state + "] " + line);
             out.flush();
         }
@@ -102,6 +117,9 @@ public final class UpdateLog implements StepLog, AutoCloseable {
     @Override
     public void close() {
         closeFile();
-        MDC.remove("state");
+        if (stateSet) {
+            // Touching the MDC starts SLF4J and Logback: not for a log that never had a state.
+            MDC.remove("state");
+        }
     }
 }
