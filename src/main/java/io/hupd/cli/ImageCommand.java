@@ -21,9 +21,11 @@ final class ImageCommand implements Runnable {
         throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "say what: image create");
     }
 
-    @Command(name = "create", mixinStandardHelpOptions = true,
-            description = "Pack a folder as a one-layer OS image in an OCI image layout.")
+    // Not mixinStandardHelpOptions: its --version (print hupd's version) would take CLI.md's --version V.
+    @Command(name = "create", description = "Pack a folder as a one-layer OS image in an OCI image layout.")
     static final class Create implements Callable<Integer> {
+        @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help message and exit.")
+        boolean help;
         @Option(names = "--rootfs", required = true, paramLabel = "DIR") Path rootfs;
         @Option(names = "--version", required = true, paramLabel = "V") String version;
         @Option(names = "--device-type", required = true, paramLabel = "T") String deviceType;

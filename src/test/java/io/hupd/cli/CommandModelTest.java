@@ -60,4 +60,27 @@ class CommandModelTest {
     void theSubcommandsTheHelpListsAreTheAnnotatedNames() {
         assertEquals(ALL, Main.COMMANDS.stream().map(c -> c.getAnnotation(CommandLine.Command.class).name()).toList());
     }
+
+    @Test
+    void everyCommandAndSubcommandPrintsItsHelp() {
+        List<List<String>> paths = new java.util.ArrayList<>();
+        collect(Main.commandLine("--help"), List.of(), paths);
+        assertTrue(paths.size() > ALL.size(), "subcommands of subcommands are walked too: " + paths);
+        for (List<String> path : paths) {
+            List<String> args = new java.util.ArrayList<>(path);
+            args.add("--help");
+            Cli.Run run = Cli.hupd(args.toArray(String[]::new));
+            assertEquals(0, run.code(), String.join(" ", args) + ": " + run.err());
+            assertTrue(run.out().startsWith("Usage: hupd " + String.join(" ", path)), run.out());
+        }
+    }
+
+    private static void collect(CommandLine cl, List<String> path, List<List<String>> out) {
+        for (var e : cl.getSubcommands().entrySet()) {
+            List<String> p = new java.util.ArrayList<>(path);
+            p.add(e.getKey());
+            out.add(p);
+            collect(e.getValue(), p, out);
+        }
+    }
 }
