@@ -461,8 +461,12 @@ public final class LayerFlattener {
                 n = n.substring(0, n.length() - 1);
             }
             if (path == null) {
-                return !n.isEmpty() && !n.contains("//") && !n.startsWith("./") && !n.contains("/./")
-                        && !n.endsWith("/.") && !n.equals(".");
+                for (String part : n.split("/", -1)) {
+                    if (part.isEmpty() || part.equals(".")) {
+                        return false;
+                    }
+                }
+                return true;
             }
             return n.equals(path) || (path.isEmpty() && (n.isEmpty() || n.equals(".")));
         }
