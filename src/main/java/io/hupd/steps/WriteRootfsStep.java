@@ -102,6 +102,7 @@ public final class WriteRootfsStep implements Step {
      */
     private StepOutcome writeFromLayer(Descriptor layer, BlobStore store, Path skeleton, UpdateContext ctx,
             StepLog log) throws IOException {
+        log.info("checking the layer; mke2fs will fill slot " + ctx.spareSlot + " from it, without a staging folder");
         List<BlobStore.VerifyingStream> opened = new ArrayList<>();
         LayerFlattener.Survey survey;
         try {
