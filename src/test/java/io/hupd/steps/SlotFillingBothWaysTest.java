@@ -56,6 +56,7 @@ class SlotFillingBothWaysTest {
         Map<String, String> b = SlotTree.read(folder.deviceDir.resolve("rootB.img"));
         assertEquals(b, a);
         // the comparison saw what it is meant to compare
+        assertTrue(a.get("/").startsWith("mode=0755 owner=0:0"), a.get("/"));
         assertTrue(a.get("/usr/bin/sudo").startsWith("mode=104755 uid=0 gid=0"), a.get("/usr/bin/sudo"));
         assertTrue(a.get("/usr/bin/wall").startsWith("mode=102755 uid=0 gid=5"), a.get("/usr/bin/wall"));
         assertTrue(a.get("/home/user/notes").startsWith("mode=100600 uid=1000 gid=1000"), a.get("/home/user/notes"));

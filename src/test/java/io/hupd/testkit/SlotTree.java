@@ -26,6 +26,8 @@ import java.util.regex.Pattern;
 public final class SlotTree {
     private static final Pattern MTIME = Pattern.compile("\\bmtime:\\s*(0x[0-9a-f]+)");
     private static final Pattern LINKS = Pattern.compile("\\bLinks:\\s*(\\d+)");
+    private static final Pattern ROOT_MODE = Pattern.compile("\\bMode:\\s*(\\d+)");
+    private static final Pattern ROOT_OWNER = Pattern.compile("\\bUser:\\s*(\\d+)\\s+Group:\\s*(\\d+)");
     private static final Pattern FAST_LINK = Pattern.compile("Fast link dest: \"(.*)\"");
 
     private SlotTree() {}
@@ -34,6 +36,12 @@ public final class SlotTree {
         Map<String, String> out = new TreeMap<>();
         Map<String, List<String>> namesOfInode = new TreeMap<>();
         Map<String, String> inodeOf = new TreeMap<>();
+        // The root's own mode and owner (its time is when the tree was made, when the image has no "./" entry).
+        String root = debugfs(image, "stat /");
+        Matcher rm = ROOT_MODE.matcher(root);
+        Matcher ro = ROOT_OWNER.matcher(root);
+        out.put("/", "mode=" + (rm.find() ? rm.group(1) : "?") + " owner=" + (ro.find() ? ro.group(1) + ":"
+                + ro.group(2) : "?"));
         walk(image, "/", out, namesOfInode, inodeOf);
         for (Map.Entry<String, String> e : inodeOf.entrySet()) {
             List<String> names = namesOfInode.get(e.getValue());
