@@ -23,6 +23,7 @@ import java.util.Map;
 import java.util.NavigableMap;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.function.Predicate;
 import java.util.zip.GZIPInputStream;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
@@ -77,6 +78,60 @@ public final class LayerFlattener {
             throw new IllegalArgumentException(layerBlobs.size() + " layers but " + mediaTypes.size()
                     + " media types");
         }
+        checkRoot(root);
+        for (int i = 0; i < mediaTypes.size(); i++) {
+            String why = MediaTypes.whyLayerUnsupported(mediaTypes.get(i));
+            if (why != null) {
+                throw new UserInputException("layer " + (i + 1) + ": " + why);
+            }
+        }
+        Flattening f = new Flattening(root.toRealPath(), limits, null);
+        for (int i = 0; i < layerBlobs.size(); i++) {
+            f.applyLayer(i + 1, layerBlobs.get(i), MediaTypes.layerCompression(mediaTypes.get(i)));
+        }
+        f.applyDirectoryAttributes();
+        return new FlattenStats(f.entries, f.bytes);
+    }
+
+    /**
+     * What a check-only pass over one layer found.
+     *
+     * @param treeBytes the bytes of regular files in the tree, a hard-linked file counted once per name (as a walk
+     *     of the flattened folder counts them)
+     * @param whyNotAsIs null when the archive, given as it is to a tool that fills a filesystem from a tar (mke2fs
+     *     1.47.1 {@code -d}), makes the same tree as {@link #flatten} would; otherwise what stands in the way
+     */
+    public record Survey(FlattenStats stats, long treeBytes, String whyNotAsIs) {}
+
+    /**
+     * Applies every check of {@link #flatten} to one layer, refusing exactly what it refuses, but writes only a
+     * skeleton of the tree into {@code root}: folders, symlinks, hard links and an empty file for each regular
+     * file, except the files {@code keepContent} names (paths like {@code etc/os-release}), which are written in
+     * full. Owners, modes and times are not applied. The checks themselves are the flattener's own, made against
+     * the skeleton on disk, so the two cannot drift apart.
+     *
+     * <p>Besides hostile entries, it notes what the archive holds that a filesystem-from-tar tool would turn into
+     * a different tree: whiteouts (which the flattener applies and the tool would write as files), entries whose
+     * folder has no entry of its own before them (the flattener makes it, mke2fs stops), names not in plain form,
+     * extended attributes (the flattener drops them, mke2fs keeps file capabilities), an archive without its end
+     * blocks, and names that are not UTF-8.
+     *
+     * @param root an empty folder; the caller deletes it afterwards
+     * @throws UserInputException as {@link #flatten} does
+     */
+    public static Survey survey(LayerOpener layer, String mediaType, Path root, FlattenLimits limits,
+            Predicate<String> keepContent) throws IOException {
+        checkRoot(root);
+        String why = MediaTypes.whyLayerUnsupported(mediaType);
+        if (why != null) {
+            throw new UserInputException("layer 1: " + why);
+        }
+        Flattening f = new Flattening(root.toRealPath(), limits, keepContent);
+        f.applyLayer(1, layer, MediaTypes.layerCompression(mediaType));
+        return new Survey(new FlattenStats(f.entries, f.bytes), f.treeBytes, f.notAsIs);
+    }
+
+    private static void checkRoot(Path root) throws IOException {
         if (!Files.isDirectory(root, LinkOption.NOFOLLOW_LINKS)) {
             throw new IllegalArgumentException("flatten root " + root + " is not a directory");
         }
@@ -85,18 +140,6 @@ public final class LayerFlattener {
                 throw new IllegalArgumentException("flatten root " + root + " is not empty");
             }
         }
-        for (int i = 0; i < mediaTypes.size(); i++) {
-            String why = MediaTypes.whyLayerUnsupported(mediaTypes.get(i));
-            if (why != null) {
-                throw new UserInputException("layer " + (i + 1) + ": " + why);
-            }
-        }
-        Flattening f = new Flattening(root.toRealPath(), limits);
-        for (int i = 0; i < layerBlobs.size(); i++) {
-            f.applyLayer(i + 1, layerBlobs.get(i), MediaTypes.layerCompression(mediaTypes.get(i)));
-        }
-        f.applyDirectoryAttributes();
-        return new FlattenStats(f.entries, f.bytes);
     }
 
     /** Owner, mode and mtime of an entry, applied after its content. */
@@ -175,12 +218,35 @@ public final class LayerFlattener {
         }
     }
 
+    /** A skeleton's regular file: created empty, the entry's data read (and so verified) but not written. */
+    private static final class SkeletonFile extends java.io.FilterOutputStream {
+        SkeletonFile(OutputStream emptyFile) {
+            super(emptyFile);
+        }
+
+        @Override
+        public void write(int b) {
+            // discarded
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) {
+            // discarded
+        }
+    }
+
     private static final class Flattening {
         final Path root;
         final FlattenLimits limits;
         long entries;
         long bytes;
         boolean ownershipPermitted = true;
+        /** Non-null in a survey: the skeleton is written, with the content of these paths only. */
+        final Predicate<String> keepContent;
+        /** Survey only: sizes of the regular files by path, for hard links and the tree's total. */
+        final Map<String, Long> fileSizes = new java.util.HashMap<>();
+        long treeBytes;
+        String notAsIs;
         /** Directories with the attributes their newest entry asked for, set last (children change mtimes). */
         final NavigableMap<String, Attributes> directories = new TreeMap<>();
 
@@ -192,9 +258,21 @@ public final class LayerFlattener {
         final List<String> whiteoutTargets = new ArrayList<>();
         final List<String> opaqueDirs = new ArrayList<>();
 
-        Flattening(Path root, FlattenLimits limits) {
+        Flattening(Path root, FlattenLimits limits, Predicate<String> keepContent) {
             this.root = root;
             this.limits = limits;
+            this.keepContent = keepContent;
+        }
+
+        boolean surveying() {
+            return keepContent != null;
+        }
+
+        /** The first reason the archive cannot be handed to a filesystem-from-tar tool as it is. */
+        void notAsIs(String why) {
+            if (notAsIs == null) {
+                notAsIs = why;
+            }
         }
 
         void applyLayer(int number, LayerOpener blob, MediaTypes.Compression compression) throws IOException {
@@ -231,6 +309,7 @@ public final class LayerFlattener {
                             // umoci 0.4.7 (Debian 12) ends layers right after the last file's data, without
                             // padding or end-of-archive blocks; Go's tar reader, and so Docker, accept that.
                             // The blob's digest was verified, so this is the producer's whole archive.
+                            notAsIs("the archive ends without its end-of-archive blocks");
                             break;
                         }
                         throw new UserInputException("layer " + number + (current == null ? "" : " after entry '"
@@ -271,6 +350,9 @@ public final class LayerFlattener {
                 if (parts.get(i).startsWith(WHITEOUT)) {
                     throw new Refusal("a whiteout name is used as a directory");
                 }
+            }
+            if (surveying()) {
+                noteForm(e, name, path);
             }
             String last = parts.isEmpty() ? "" : parts.get(parts.size() - 1);
             if (last.startsWith(WHITEOUT)) {
@@ -340,6 +422,55 @@ public final class LayerFlattener {
             }
         }
 
+        /** mke2fs looks names up component by component as they are written: "a//b" or "a/./b" would fail. */
+        private void noteForm(TarArchiveEntry e, String name, String path) {
+            if (!plainForm(name, path)) {
+                notAsIs("entry names not in plain form ('" + Text.quote(name) + "')");
+            }
+            if (name.indexOf('\uFFFD') >= 0 || e.getLinkName().indexOf('\uFFFD') >= 0) {
+                notAsIs("names that are not UTF-8");
+            }
+            for (String key : e.getExtraPaxHeaders().keySet()) {
+                if (key.startsWith("SCHILY.xattr.") || key.startsWith("LIBARCHIVE.xattr.")) {
+                    notAsIs("extended attributes");
+                }
+            }
+            byte type = e.getLinkFlag();
+            if (name.endsWith("/") && type != TarConstants.LF_DIR) {
+                notAsIs("folders written as files with a trailing '/'");
+            }
+            if (type == TarConstants.LF_LINK) {
+                if (e.getSize() != 0) {
+                    notAsIs("hard links that carry data");
+                }
+                if (!plainForm(e.getLinkName(), null)) {
+                    notAsIs("hard link targets not in plain form ('" + Text.quote(e.getLinkName()) + "')");
+                }
+            }
+        }
+
+        /** The name is its components joined by '/', with at most a leading "./" or "/" and a trailing '/'. */
+        private static boolean plainForm(String name, String path) {
+            String n = name;
+            if (n.startsWith("./")) {
+                n = n.substring(2);
+            } else if (n.startsWith("/")) {
+                n = n.substring(1);
+            }
+            if (n.endsWith("/")) {
+                n = n.substring(0, n.length() - 1);
+            }
+            if (path == null) {
+                for (String part : n.split("/", -1)) {
+                    if (part.isEmpty() || part.equals(".")) {
+                        return false;
+                    }
+                }
+                return true;
+            }
+            return n.equals(path) || (path.isEmpty() && (n.isEmpty() || n.equals(".")));
+        }
+
         private void regularFile(TarArchiveEntry e, TarArchiveInputStream tar, BudgetedStream budgeted,
                 List<String> parts, String path) throws IOException {
             long size = e.getSize();
@@ -350,8 +481,11 @@ public final class LayerFlattener {
             Path file = replaceable(parts, path);
             budgeted.allow(size + 512, "entry data longer than declared");
             long copied = 0;
-            try (OutputStream out = Files.newOutputStream(file, StandardOpenOption.CREATE_NEW,
-                    StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS)) {
+            boolean content = !surveying() || keepContent.test(path);
+            try (OutputStream out = content ? Files.newOutputStream(file, StandardOpenOption.CREATE_NEW,
+                    StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS)
+                    : new SkeletonFile(Files.newOutputStream(file, StandardOpenOption.CREATE_NEW,
+                            StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS))) {
                 byte[] buf = new byte[BUFFER];
                 while (true) {
                     int n;
@@ -371,6 +505,11 @@ public final class LayerFlattener {
                 throw new Refusal("archive ended after " + copied + " of " + size + " bytes");
             }
             bytes += size;
+            if (surveying()) {
+                fileSizes.put(path, size);
+                treeBytes += size;
+                return;
+            }
             setAttributes(file, Attributes.of(e));
         }
 
@@ -404,10 +543,19 @@ public final class LayerFlattener {
             }
             Path link = replaceable(parts, path);
             Files.createLink(link, target);
+            if (surveying()) {
+                treeBytes += fileSizes.getOrDefault(targetPath, 0L);
+                fileSizes.put(path, fileSizes.getOrDefault(targetPath, 0L));
+                if (keepContent.test(path) && !keepContent.test(targetPath)) {
+                    // the skeleton has no content under the target's name to show under this one
+                    notAsIs("a file the checks read is a hard link to '" + Text.quote(targetName) + "'");
+                }
+            }
         }
 
         /** Records a whiteout; deletions of lower content happen at the end of the layer. */
         private void whiteout(List<String> parts, String last) throws IOException {
+            notAsIs("whiteouts");
             String dir = String.join("/", parts.subList(0, parts.size() - 1));
             if (!whiteoutsInLayer.add(String.join("/", parts))) {
                 throw new Refusal("duplicate whiteout in this layer");
@@ -516,6 +664,7 @@ public final class LayerFlattener {
                     if (!create) {
                         return null;
                     }
+                    notAsIs("entries that come before their folder's entry");
                     Files.createDirectory(cur);
                     continue;
                 }
@@ -594,7 +743,7 @@ public final class LayerFlattener {
         }
 
         private void setOwner(Path p, Attributes a) throws IOException {
-            if (!ownershipPermitted) {
+            if (!ownershipPermitted || surveying()) {
                 return;
             }
             try {

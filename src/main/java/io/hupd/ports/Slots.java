@@ -31,6 +31,24 @@ public interface Slots {
     /** Makes a fresh filesystem in the slot and fills it with the tree. */
     void write(String slot, Path tree, Progress progress) throws IOException;
 
+    /**
+     * Whether {@link #writeArchive} works here: the filesystem can be made straight from a layer archive, with no
+     * staging folder (mke2fs 1.47.1 and later). False when the device's tools cannot, or its configuration says
+     * to stage in a folder.
+     */
+    default boolean writesArchives() {
+        return false;
+    }
+
+    /**
+     * As {@link #write}, from a tar archive (plain or gzip) whose every entry the caller has already checked.
+     *
+     * @throws UnsupportedOperationException when {@link #writesArchives()} is false
+     */
+    default void writeArchive(String slot, Path archive, Progress progress) throws IOException {
+        throw new UnsupportedOperationException("slot writer takes no archives");
+    }
+
     /** Checks the filesystem and that its os-release names the version; throws with a one-line reason. */
     void verify(String slot, String expectedVersion) throws IOException;
 

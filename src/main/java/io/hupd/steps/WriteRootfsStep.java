@@ -19,6 +19,13 @@ import java.util.Map;
  * WRITING_ROOTFS: flattens the verified layers, checks what the tree says about itself (os-release, version,
  * device type) before touching the spare slot, then marks the slot not bootable, formats and fills it, and
  * verifies it. Only a verified slot can be switched to.
+ *
+ * <p>Two ways to fill the slot, with the same checks before it is touched. When the slot writer takes an archive
+ * (mke2fs 1.47.1 and later) and the image is one layer, the layer is read once to check every entry while only a
+ * skeleton of the tree is written (folders, links, empty files, the content of os-release and the boot files), and
+ * mke2fs then fills the slot from the layer itself: no copy of the whole tree in the data partition. Otherwise, or
+ * when the layer holds something mke2fs would turn into a different tree (see {@link LayerFlattener#survey}), the
+ * layers are flattened into a staging folder and the slot is filled from that.
  */
 public final class WriteRootfsStep implements Step {
     private final Device device;
@@ -50,6 +57,14 @@ public final class WriteRootfsStep implements Step {
         Trees.deleteRecursively(tree);
         Files.createDirectories(tree);
         try {
+            if (image.layers().size() == 1 && device.slots().writesArchives()) {
+                StepOutcome done = writeFromLayer(image.layers().get(0), store, tree, ctx, log);
+                if (done != null) {
+                    return done;
+                }
+                Trees.deleteRecursively(tree);
+                Files.createDirectories(tree);
+            }
             try {
                 LayerFlattener.flattenStreams(blobs, types, tree, FlattenLimits.DEFAULT);
             } catch (IOException | RuntimeException e) {
@@ -63,7 +78,7 @@ public final class WriteRootfsStep implements Step {
             for (BlobStore.VerifyingStream s : opened) {
                 s.check();
             }
-            String problem = checkTree(tree, ctx);
+            String problem = checkTree(tree, Trees.size(tree), ctx);
             if (problem != null) {
                 return StepOutcome.failed(problem);
             }
@@ -80,13 +95,64 @@ public final class WriteRootfsStep implements Step {
         }
     }
 
-    private String checkTree(Path tree, UpdateContext ctx) throws IOException {
+    /**
+     * The one-pass way: a survey of the layer, the checks on its skeleton, then the slot filled from the layer.
+     *
+     * @return the outcome, or null when the layer is better staged in a folder (nothing was written to the slot)
+     */
+    private StepOutcome writeFromLayer(Descriptor layer, BlobStore store, Path skeleton, UpdateContext ctx,
+            StepLog log) throws IOException {
+        log.info("checking the layer; mke2fs will fill slot " + ctx.spareSlot + " from it, without a staging folder");
+        List<BlobStore.VerifyingStream> opened = new ArrayList<>();
+        LayerFlattener.Survey survey;
+        try {
+            survey = LayerFlattener.survey(() -> {
+                BlobStore.VerifyingStream s = store.openVerifying(layer);
+                opened.add(s);
+                return s;
+            }, layer.mediaType(), skeleton, FlattenLimits.DEFAULT, WriteRootfsStep::readByChecks);
+        } catch (IOException | RuntimeException e) {
+            for (BlobStore.VerifyingStream s : opened) {
+                s.check();
+            }
+            throw e;
+        }
+        for (BlobStore.VerifyingStream s : opened) {
+            s.check();
+        }
+        if (survey.whyNotAsIs() != null) {
+            log.info("staging the root filesystem in a folder: the layer has " + survey.whyNotAsIs());
+            return null;
+        }
+        String problem = checkTree(skeleton, survey.treeBytes(), ctx);
+        if (problem != null) {
+            return StepOutcome.failed(problem);
+        }
+        device.slots().markNotBootable(ctx.spareSlot);
+        log.info("writing slot " + ctx.spareSlot + " from the layer");
+        // mke2fs reads the blob again after its digest was checked. That is the trust the folder way gives its
+        // staging folder: the cache is hupd's own, and a blob is renamed into it once verified and never
+        // rewritten. And mke2fs writes nothing but the slot image, so even an archive it read differently from
+        // the checks could only change the new root's content, which the image's author decides anyway; the
+        // version is read back from the slot below.
+        device.slots().writeArchive(ctx.spareSlot, store.path(layer.digest()), log.progress());
+        device.slots().verify(ctx.spareSlot, ctx.targetVersion);
+        device.slots().markVerified(ctx.spareSlot, ctx.targetVersion);
+        log.info("slot " + ctx.spareSlot + " written and verified: " + ctx.targetVersion);
+        return StepOutcome.succeeded();
+    }
+
+    /** The files whose content the checks read: the identity and the boot partition's new files. */
+    private static boolean readByChecks(String path) {
+        return path.equals("etc/os-release") || path.startsWith("resin-boot/");
+    }
+
+    private String checkTree(Path tree, long treeBytes, UpdateContext ctx) throws IOException {
         String identity = checkIdentity(tree, ctx);
         if (identity != null) {
             return identity;
         }
         // ext4 needs room for its own metadata (inode tables, journal): ask for a tenth more plus 4 MiB.
-        long treeBytes = Trees.size(tree);
         long capacity = device.slots().capacityBytes(ctx.spareSlot);
         if (treeBytes + treeBytes / 10 + (4 << 20) > capacity) {
             return "the new root filesystem (" + PreflightStep.mib(treeBytes) + " MiB) does not fit in slot "

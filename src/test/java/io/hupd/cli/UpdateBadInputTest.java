@@ -18,6 +18,8 @@ import java.util.TreeMap;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Bad input through the command line: each is refused with one clear line, the right exit code, and nothing on
@@ -91,10 +93,38 @@ class UpdateBadInputTest {
                 "--target-version", "2.200.0", "--image", amd);
     }
 
-    @Test
-    void targetVersionDifferentFromTheImage() throws Exception {
+    /**
+     * Makes this test's device fill its slot through a staging folder, or checks that it will not: the refusals
+     * of WRITING_ROOTFS run on both ways. Each refused update's log tells which way it took.
+     */
+    private void stageIn(String staging) throws Exception {
+        boolean folder = staging.equals("folder");
+        rig.sim.config().withStagingFolder(folder).save(rig.deviceDir);
+        assertTrue(folder || io.hupd.adapters.sim.Ext4Image.takesArchives(), "this mke2fs takes no archives");
+    }
+
+    private void tookTheWay(String staging) throws Exception {
+        Path logs = rig.deviceDir.resolve("data/balenahup");
+        String all;
+        try (var s = Files.list(logs)) {
+            all = s.map(p -> {
+                try {
+                    return Files.readString(p);
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }).reduce("", String::concat);
+        }
+        assertEquals(staging.equals("layer"), all.contains("mke2fs will fill slot B from it"), all);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"layer", "folder"})
+    void targetVersionDifferentFromTheImage(String staging) throws Exception {
+        stageIn(staging);
         refused(1, "holds version 2.114.0, not the target 2.300.0", "update", "--device", dev,
                 "--target-version", "2.300.0", "--image", rig.ref(TestRig.V2));
+        tookTheWay(staging);
     }
 
     @Test
@@ -109,8 +139,10 @@ class UpdateBadInputTest {
         refused(1, "hupd: ", "update", "--device", dev, "--target-version", "2.114.0", "--image", "not-a-ref");
     }
 
-    @Test
-    void imageWithoutOsRelease() throws Exception {
+    @ParameterizedTest
+    @ValueSource(strings = {"layer", "folder"})
+    void imageWithoutOsRelease(String staging) throws Exception {
+        stageIn(staging);
         // OciLayoutWriter adds os-release, so this image's layer is packed without one by the real umoci.
         Path rootfs = tmp.resolve("bare");
         Files.createDirectories(rootfs.resolve("boot"));
@@ -126,6 +158,7 @@ class UpdateBadInputTest {
                 "--architecture", "arm64", "--os", "linux"), java.time.Duration.ofSeconds(30));
         refused(1, "no /etc/os-release", "update", "--device", dev, "--target-version", "2.200.0",
                 "--image", "oci:" + layout + ":2.200.0");
+        tookTheWay(staging);
     }
 
     @Test
@@ -163,20 +196,26 @@ class UpdateBadInputTest {
         return "oci:" + tmp.resolve("big") + ":" + version;
     }
 
-    @Test
-    void aRootFilesystemThatDoesNotFitTheSpareSlot() throws Exception {
+    @ParameterizedTest
+    @ValueSource(strings = {"layer", "folder"})
+    void aRootFilesystemThatDoesNotFitTheSpareSlot(String staging) throws Exception {
+        stageIn(staging);
         String ref = imageWith("2.200.0", "usr/share/huge.bin", 20 << 20);
         refused(1, "does not fit in slot B (16 MiB)", "update", "--device", dev, "--target-version", "2.200.0",
                 "--image", ref);
         assertTrue(rig.ports().supervisor().isRunning());
+        tookTheWay(staging);
     }
 
-    @Test
-    void bootFilesThatWouldLeaveLessThan512KiBFree() throws Exception {
+    @ParameterizedTest
+    @ValueSource(strings = {"layer", "folder"})
+    void bootFilesThatWouldLeaveLessThan512KiBFree(String staging) throws Exception {
+        stageIn(staging);
         // The rig's boot partition is 4 MiB; 3.6 MiB of new boot files would leave less than 512 KiB.
         String ref = imageWith("2.200.0", "resin-boot/firmware.bin", 3600 * 1024);
         refused(1, "not enough space on the boot partition", "update", "--device", dev, "--target-version",
                 "2.200.0", "--image", ref);
+        tookTheWay(staging);
     }
 
     @Test

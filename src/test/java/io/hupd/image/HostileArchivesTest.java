@@ -41,6 +41,11 @@ class HostileArchivesTest {
         return cases.stream();
     }
 
+    /** The cases a survey can meet: it is made only of one-layer images. */
+    Stream<HostileArchives.Case> oneLayerCases() {
+        return cases.stream().filter(c -> c.layers().size() == 1);
+    }
+
     @ParameterizedTest(name = "{0}")
     @MethodSource("cases")
     void isRefusedAndNothingOutsideTheRootChanges(HostileArchives.Case c) throws IOException {
@@ -51,6 +56,26 @@ class HostileArchivesTest {
         UserInputException e = assertThrows(UserInputException.class,
                 () -> LayerFlattener.flatten(c.layers(), types, root, c.limits()));
 
+        assertRefusedAndContained(c, e, work, root);
+    }
+
+    /** The check-only pass that comes before mke2fs reads a layer itself refuses exactly what flattening does. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("oneLayerCases")
+    void isRefusedBySurveyAndNothingOutsideTheRootChanges(HostileArchives.Case c) throws IOException {
+        Path work = Files.createDirectories(tmp.resolve("survey").resolve(c.name()));
+        Path root = Files.createDirectories(work.resolve("root"));
+        Path layer = c.layers().get(0);
+
+        UserInputException e = assertThrows(UserInputException.class,
+                () -> LayerFlattener.survey(() -> Files.newInputStream(layer), MediaTypes.OCI_LAYER_GZIP, root,
+                        c.limits(), p -> false));
+
+        assertRefusedAndContained(c, e, work, root);
+    }
+
+    private void assertRefusedAndContained(HostileArchives.Case c, UserInputException e, Path work, Path root)
+            throws IOException {
         assertTrue(e.getMessage().contains(c.expected()), "'" + e.getMessage() + "' lacks '" + c.expected() + "'");
         assertTrue(e.getMessage().matches("layer \\d+( entry '| whiteout | after entry '|: ).*"), e.getMessage());
         assertFalse(e.getMessage().contains("\n") || e.getMessage().contains("\0"), "one line: " + e.getMessage());

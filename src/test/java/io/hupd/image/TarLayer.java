@@ -81,6 +81,11 @@ final class TarLayer {
         return this;
     }
 
+    /** The header of the entry added last, for extra PAX records. */
+    TarArchiveEntry lastHeader() {
+        return entries.get(entries.size() - 1).header();
+    }
+
     TarLayer symlink(String name, String target) {
         TarArchiveEntry e = header(name, TarConstants.LF_SYMLINK);
         e.setLinkName(target);

@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** The three stories of the demo, on each bootloader flavour, checked against the ground truth on disk. */
@@ -67,11 +68,14 @@ class UpdateStoriesTest {
         assertTrue(rig.ports().supervisor().isRunning());
     }
 
+    /** Both ways of filling the slot: mke2fs from the layer itself, and through a staging folder. */
     @ParameterizedTest
-    @ValueSource(strings = {"uboot", "grub", "uboot-env"})
-    void writtenSlotIsACleanExt4ThatTheRealToolsRead(String bootloader) throws Exception {
-        TestRig rig = TestRig.create(tmp, bootloader);
-        rig.update(TestRig.V2);
+    @CsvSource({"uboot,layer", "uboot,folder", "grub,layer", "grub,folder", "uboot-env,layer", "uboot-env,folder"})
+    void writtenSlotIsACleanExt4ThatTheRealToolsRead(String bootloader, String staging) throws Exception {
+        boolean folder = staging.equals("folder");
+        TestRig rig = TestRig.create(tmp, bootloader, c -> c.withStagingFolder(folder));
+        assertEquals(UpdateState.REBOOTING, rig.update(TestRig.V2));
+        assertEquals(!folder, rig.output().contains("writing slot B from the layer"), rig.output());
         Path slot = rig.deviceDir.resolve("rootB.img");
         assertEquals(0, Commands.run(List.of("e2fsck", "-fn", slot.toString()), Duration.ofSeconds(30)).exitCode());
         String osRelease = Commands.check(List.of("debugfs", "-R", "cat /etc/os-release", slot.toString()),

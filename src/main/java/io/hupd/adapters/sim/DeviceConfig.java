@@ -30,14 +30,15 @@ public record DeviceConfig(
         int healthCount,
         String healthCheckTimeout,
         Integer bootLimit,
-        BootFiles bootFiles /* null: balena's lists */) {
+        BootFiles bootFiles /* null: balena's lists */,
+        Boolean stagingFolder /* null or false: mke2fs reads the layer itself when it can */) {
 
     /** The device.json of devices made before the bootFiles section existed (and of callers that leave it out). */
     public DeviceConfig(int format, String deviceType, String architecture, String bootloader, long rootSizeBytes,
             long bootSizeBytes, String vpn, String healthSettle, String healthInterval, int healthCount,
             String healthCheckTimeout, Integer bootLimit) {
         this(format, deviceType, architecture, bootloader, rootSizeBytes, bootSizeBytes, vpn, healthSettle,
-                healthInterval, healthCount, healthCheckTimeout, bootLimit, null);
+                healthInterval, healthCount, healthCheckTimeout, bootLimit, null, null);
     }
 
     /**
@@ -98,17 +99,32 @@ public record DeviceConfig(
 
     public DeviceConfig withBootFiles(BootFiles files) {
         return new DeviceConfig(format, deviceType, architecture, bootloader, rootSizeBytes, bootSizeBytes, vpn,
-                healthSettle, healthInterval, healthCount, healthCheckTimeout, bootLimit, files);
+                healthSettle, healthInterval, healthCount, healthCheckTimeout, bootLimit, files, stagingFolder);
     }
 
     public DeviceConfig withHealthCheckTimeout(String timeout) {
         return new DeviceConfig(format, deviceType, architecture, bootloader, rootSizeBytes, bootSizeBytes, vpn,
-                healthSettle, healthInterval, healthCount, timeout, bootLimit, bootFiles);
+                healthSettle, healthInterval, healthCount, timeout, bootLimit, bootFiles, stagingFolder);
     }
 
     public DeviceConfig withHealthCount(int count) {
         return new DeviceConfig(format, deviceType, architecture, bootloader, rootSizeBytes, bootSizeBytes, vpn,
-                healthSettle, healthInterval, count, healthCheckTimeout, bootLimit, bootFiles);
+                healthSettle, healthInterval, count, healthCheckTimeout, bootLimit, bootFiles, stagingFolder);
+    }
+
+    /**
+     * {@code "stagingFolder": true} makes every update flatten the image into a folder in the data partition and
+     * fill the root from it, as devices whose e2fsprogs predate 1.47.1 must; the tests use it to keep that path
+     * covered on machines that have a newer mke2fs.
+     */
+    public DeviceConfig withStagingFolder(boolean always) {
+        return new DeviceConfig(format, deviceType, architecture, bootloader, rootSizeBytes, bootSizeBytes, vpn,
+                healthSettle, healthInterval, healthCount, healthCheckTimeout, bootLimit, bootFiles, always);
+    }
+
+    /** True when this device always stages the root filesystem in a folder; see {@link #withStagingFolder}. */
+    public boolean stagesInFolder() {
+        return Boolean.TRUE.equals(stagingFolder);
     }
 
     /** Writes this as {@code dir/device.json} (atomically), for editing an existing simulated device. */

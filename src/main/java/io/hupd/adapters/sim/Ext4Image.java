@@ -65,7 +65,65 @@ public final class Ext4Image {
         mkfs(null, label, sizeBytes);
     }
 
-    private void mkfs(Path sourceTree, String label, long sizeBytes) throws IOException {
+    /**
+     * As {@link #format}, populated straight from a tar archive (plain or gzip) by mke2fs itself: no staging
+     * folder. Only when {@link #takesArchives()}; the caller has already checked every entry of the archive.
+     */
+    public void formatFromArchive(Path archive, String label, long sizeBytes) throws IOException {
+        if (!Files.isRegularFile(archive, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            throw new IOException("cannot format " + name() + ": archive " + archive + " is not a regular file");
+        }
+        if (!takesArchives()) {
+            throw new IOException("cannot format " + name() + " from an archive: this mke2fs takes only folders");
+        }
+        mkfs(archive.toAbsolutePath().normalize(), label, sizeBytes);
+    }
+
+    private static volatile Boolean archiveProbe;
+
+    /**
+     * Whether this machine's mke2fs fills a filesystem from a tar archive given to {@code -d} (e2fsprogs 1.47.1
+     * and later, with libarchive loadable at run time). Asked once per process by making a tiny filesystem
+     * from an empty archive: an older mke2fs takes the archive for a folder and fails, and one without
+     * libarchive says so and fails, so the exit code alone answers both.
+     */
+    public static boolean takesArchives() {
+        Boolean known = archiveProbe;
+        if (known == null) {
+            synchronized (Ext4Image.class) {
+                if (archiveProbe == null) {
+                    archiveProbe = probeArchiveSupport();
+                }
+                known = archiveProbe;
+            }
+        }
+        return known;
+    }
+
+    private static boolean probeArchiveSupport() {
+        Path dir = null;
+        try {
+            dir = Files.createTempDirectory("hupd-mke2fs-probe");
+            // Two zero blocks: the end-of-archive marker, i.e. an empty tar archive.
+            Files.write(dir.resolve("empty.tar"), new byte[1024]);
+            Commands.Result r = Commands.run(List.of(tool("mkfs.ext4"), "-q", "-F", "-O", "^has_journal", "-d",
+                    "./empty.tar", "./probe.img", "256k"), Duration.ofSeconds(30), dir, TOOL_ENV, null);
+            return r.ok();
+        } catch (IOException e) {
+            return false;
+        } finally {
+            if (dir != null) {
+                try {
+                    io.hupd.fs.Trees.deleteRecursively(dir);
+                } catch (IOException ignored) {
+                    // a leftover scratch folder in the temp dir is harmless
+                }
+            }
+        }
+    }
+
+    /** @param source a folder or (when {@link #takesArchives()}) a tar archive; null for an empty filesystem */
+    private void mkfs(Path source, String label, long sizeBytes) throws IOException {
         checkLabel(label);
         if (sizeBytes <= 0 || sizeBytes % KIB != 0) {
             throw new IllegalArgumentException("slot size must be a positive multiple of 1024 bytes: " + sizeBytes);
@@ -85,8 +143,8 @@ public final class Ext4Image {
         // Zeroing inode tables and journal now (a few ms, some MiB of allocation) means the new OS's first boot
         // does no background initialisation while its health is being judged.
         cmd.addAll(List.of("-E", "lazy_itable_init=0,lazy_journal_init=0"));
-        if (sourceTree != null) {
-            cmd.addAll(List.of("-d", sourceTree.toString()));
+        if (source != null) {
+            cmd.addAll(List.of("-d", source.toString()));
         }
         cmd.add(relativeName());
         cmd.add((sizeBytes / KIB) + "k");

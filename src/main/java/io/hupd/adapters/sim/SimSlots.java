@@ -67,6 +67,26 @@ final class SimSlots implements Slots {
     }
 
     @Override
+    public boolean writesArchives() {
+        return !device.config().stagesInFolder() && Ext4Image.takesArchives();
+    }
+
+    @Override
+    public void writeArchive(String slot, Path archive, Progress progress) throws IOException {
+        if (!writesArchives()) {
+            throw new UnsupportedOperationException("root " + slot + " is written from a folder on this device");
+        }
+        refuseRunning(slot, "write");
+        progress.start("writing root " + slot, -1);
+        try {
+            device.image(slot).formatFromArchive(archive, "resin-root" + slot, device.config().rootSizeBytes());
+            AtomicFiles.forceFile(device.image(slot).file());
+        } finally {
+            progress.finish();
+        }
+    }
+
+    @Override
     public void verify(String slot, String expectedVersion) throws IOException {
         Ext4Image img = device.image(slot);
         if (!img.isCleanExt4()) {
