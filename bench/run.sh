@@ -54,7 +54,8 @@ mvn -q -B -DskipTests package >&2
 # The launcher writes its class-data-sharing archive on the first run after a build (slower, ~2x the RSS); that
 # run is not one to time.
 ./hupd --help > /dev/null 2>&1 || true
-java_flags() { sed -n 's/^jvm_flags=(\(.*\))$/\1/p' "$here/hupd"; }
+# The launcher's flags for a command that streams an image (its jvm_flags array, which spans lines).
+java_flags() { awk '/^jvm_flags=\(/,/\)$/' "$here/hupd" | tr '\n' ' ' | sed 's/^jvm_flags=(//; s/) *$//'; }
 
 # ---------------------------------------------------------------------------------------------------------
 # Workload: the new OS (seeded, ~300 MB) as a one-layer gzip OCI image, and a tiny old OS for the device.
