@@ -119,8 +119,9 @@ public final class StateStore {
 
     /**
      * Ends {@link #hold()} after a failure, the way a process that dies leaves the database: the files are closed
-     * without one more write (H2's immediate shutdown), so nothing that was not forced before reaches the disk now. Within one JVM this also matters for the next opener, which would otherwise share the still-open
-     * database and see writes that the disk may have lost.
+     * without one more write (H2's immediate shutdown), so nothing that was not forced before reaches the disk now.
+     * Within one JVM this also matters for the next opener, which would otherwise share the still-open database and
+     * see writes that the disk may have lost.
      */
     public void abandon() {
         holding = false;
@@ -167,8 +168,9 @@ public final class StateStore {
 
     /**
      * The state row, the last result and a journal, in one read: from the database in one connection when it is
-     * free (no writer can change it while this process has it open), or from the snapshot of the live process that
-     * holds it. The snapshot has only the current update's journal; {@link View#wholeJournal()} says which came.
+     * free (H2 lets one process have the file, so no other process can write between the statements), or from the
+     * snapshot of the live process that holds it. The snapshot has only the current update's journal;
+     * {@link View#wholeJournal()} says which came.
      *
      * @param wholeJournal every update's journal rather than the current update's
      */

@@ -117,7 +117,8 @@ public final class StatusSnapshot {
     }
 
     private static JournalEntry entry(JsonNode n) {
-        return new JournalEntry(n.path("seq").asLong(), n.path("updateId").asText(), Instant.parse(n.path("at").asText()),
+        return new JournalEntry(n.path("seq").asLong(), n.path("updateId").asText(),
+                Instant.parse(n.path("at").asText()),
                 n.path("from").asText(), n.path("event").asText(), n.path("to").asText(), n.path("toPhase").asText(),
                 n.hasNonNull("reason") ? n.get("reason").asText() : null);
     }

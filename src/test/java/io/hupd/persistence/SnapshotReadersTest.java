@@ -23,7 +23,7 @@ class SnapshotReadersTest {
     @TempDir
     Path tmp;
 
-    /** A second JVM (the test classpath) that holds the database in {@code dir} after recording {@code n} transitions. */
+    /** A second JVM (the test classpath) holding the database in {@code dir} after {@code n} transitions. */
     private static Process holder(Path dir, String updateId, int n) throws Exception {
         String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
         Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
