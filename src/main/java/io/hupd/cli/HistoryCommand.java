@@ -1,5 +1,6 @@
 package io.hupd.cli;
 
+import io.hupd.persistence.StateStore;
 import io.hupd.web.Timeline;
 import java.io.PrintStream;
 import java.time.Instant;
@@ -27,7 +28,14 @@ final class HistoryCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         try (Session s = new Session(device.dir, System.out, true)) {
-            Timeline t = Timeline.of(s.store().journal(update), Instant.now());
+            StateStore.View v = s.store().read(true);
+            if (!v.wholeJournal()) {
+                // The running update holds the database; its snapshot has only its own transitions.
+                System.err.println("hupd: the database is held by the running update (pid " + v.holderPid().orElse(0L)
+                        + "): showing that update only; the whole history once it ends");
+            }
+            Timeline t = Timeline.of(update == null ? v.journal()
+                    : v.journal().stream().filter(e -> e.updateId().equals(update)).toList(), Instant.now());
             if (json) {
                 System.out.println(Common.JSON.writeValueAsString(t));
             } else if (t.updates().isEmpty()) {

@@ -33,7 +33,8 @@ final class ServeCommand implements Callable<Integer> {
         PrintStream silent = new PrintStream(OutputStream.nullOutputStream());
         LiveStatus live = new LiveStatus(hupdDir, () -> {
             try (Session s = new Session(device.dir, silent, true)) {
-                return StatusReport.collect(s.device, s.store(), s.sim.poweredOn());
+                StatusReport.Reading r = StatusReport.read(s.store());
+                return new LiveStatus.Reading(StatusReport.collect(s.device, r, s.sim.poweredOn()), r.journal());
             }
         });
         CountDownLatch stop = new CountDownLatch(1);

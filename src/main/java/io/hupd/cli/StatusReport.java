@@ -16,15 +16,29 @@ final class StatusReport {
     private StatusReport() {}
 
     static Map<String, Object> collect(Device device, StateStore store, boolean poweredOn) throws IOException {
-        Map<String, Object> m = new LinkedHashMap<>();
-        Optional<StoredState> stored;
-        String dbProblem = null;
+        return collect(device, read(store), poweredOn);
+    }
+
+    /** The database's part of the report, read once (one moment of a running update, never two mixed). */
+    static Reading read(StateStore store) {
         try {
-            stored = store.load();
+            return new Reading(store.read(false), null);
         } catch (IOException e) {
-            stored = Optional.empty();
-            dbProblem = e.getMessage();
+            return new Reading(null, e.getMessage());
         }
+    }
+
+    /** One read of the database, or why it failed. */
+    record Reading(StateStore.View view, String problem) {
+        java.util.List<JournalEntry> journal() {
+            return view == null ? java.util.List.of() : view.journal();
+        }
+    }
+
+    static Map<String, Object> collect(Device device, Reading reading, boolean poweredOn) throws IOException {
+        Map<String, Object> m = new LinkedHashMap<>();
+        String dbProblem = reading.problem();
+        Optional<StoredState> stored = dbProblem != null ? Optional.empty() : reading.view().state();
         UpdateContext ctx = stored.map(StoredState::context).orElse(null);
         String state = dbProblem != null ? "UNKNOWN" : stored.map(StoredState::stateName).orElse("IDLE");
         m.put("state", state);
@@ -44,7 +58,7 @@ final class StatusReport {
             lastResult = state;
             reason = ctx.reason;
         } else {
-            Optional<JournalEntry> last = dbProblem != null ? Optional.empty() : store.lastResult();
+            Optional<JournalEntry> last = dbProblem != null ? Optional.empty() : reading.view().lastResult();
             if (last.isPresent()) {
                 lastResult = last.get().to();
                 reason = last.get().reason();
@@ -81,6 +95,10 @@ final class StatusReport {
         m.put("slots", slots);
         if (dbProblem != null) {
             m.put("database", "unreadable: " + dbProblem + " (the next boot or update rebuilds it from the disk)");
+        } else if (reading.view().fromSnapshot()) {
+            // Beyond the contract: the running update holds the database; this is what it last persisted.
+            m.put("database", "held by the running update (pid " + reading.view().holderPid().orElse(0L)
+                    + "): read from its snapshot");
         }
         return m;
     }
@@ -109,6 +127,9 @@ final class StatusReport {
         line(sb, "supervisor", (Boolean.TRUE.equals(sup.get("running")) ? "running " : "stopped ")
                 + (sup.get("version") == null ? "" : sup.get("version")));
         line(sb, "slots", String.valueOf(m.get("slots")));
+        if (m.get("database") != null) {
+            line(sb, "database", String.valueOf(m.get("database")));
+        }
         return sb.toString();
     }
 

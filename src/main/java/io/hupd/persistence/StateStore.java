@@ -25,8 +25,13 @@ import java.util.Optional;
 
 /**
  * The update's state row and journal in H2. Every write is one transaction followed by {@code CHECKPOINT SYNC},
- * because H2 does not force anything to disk on commit. The database is opened per operation and closed again,
- * so that another process ({@code hupd status}) can read it while an update runs.
+ * because H2 does not force anything to disk on commit.
+ *
+ * <p>Two ways to use it. The process that holds the device lock calls {@link #hold()}: one connection then serves
+ * every operation until {@link #release()} (or {@link #abandon()} on a failure), and after each write the
+ * {@link StatusSnapshot} file is brought up to date, so that readers in other processes see the update while the
+ * database is held. Readers ({@link #read}) open the database once for one consistent read when it is free, and
+ * use the snapshot while a live holder has it. Without {@code hold()} each operation opens and closes the file.
  */
 public final class StateStore {
     private static final String MIGRATIONS = "/io/hupd/persistence/migrations/";
@@ -35,6 +40,9 @@ public final class StateStore {
 
     private final String url;
     private final Path dir;
+    /** While {@link #hold()} is in force: the one open connection (null until first needed, or after a failure). */
+    private Connection held;
+    private boolean holding;
 
     public StateStore(Path dir) {
         this(dir, "file:");
@@ -68,6 +76,9 @@ public final class StateStore {
      * @return where it went
      */
     public Path quarantine(Instant at) throws IOException {
+        // The held connection is on the file being moved; the fresh database is opened on the next operation.
+        drop();
+        StatusSnapshot.delete(dir);
         Path db = dir.resolve("state.mv.db");
         Path kept = dir.resolve("state.mv.db.unreadable-" + at.getEpochSecond());
         if (Files.exists(db)) {
@@ -76,6 +87,148 @@ public final class StateStore {
         Files.deleteIfExists(dir.resolve("state.trace.db"));
         io.hupd.fs.AtomicFiles.forceDirectory(dir);
         return kept;
+    }
+
+    /**
+     * Keeps one connection open from the next operation on, for the process that holds the device lock: a transition
+     * then costs its write and its {@code CHECKPOINT SYNC}, not an open and a close of the database as well.
+     */
+    public StateStore hold() {
+        holding = true;
+        return this;
+    }
+
+    /**
+     * Ends {@link #hold()} normally: closes the connection (every write on it was already forced) and tells readers
+     * through the snapshot that the database is free again.
+     */
+    public void release() throws IOException {
+        holding = false;
+        Connection c = held;
+        held = null;
+        try {
+            if (c != null) {
+                c.close();
+            }
+        } catch (SQLException e) {
+            throw new IOException("the state database in " + dir + " did not close: " + firstLine(e), e);
+        } finally {
+            markReleased();
+        }
+    }
+
+    /**
+     * Ends {@link #hold()} after a failure, the way a process that dies leaves the database: the files are closed
+     * without one more write (H2's immediate shutdown), so nothing that was not forced before reaches the disk now.
+     * Within one JVM this also matters for the next opener, which would otherwise share the still-open database and
+     * see writes that the disk may have lost.
+     */
+    public void abandon() {
+        holding = false;
+        drop();
+        // Only the derived file: a process that lives on after the failure must not keep readers on a stale snapshot.
+        markReleased();
+    }
+
+    private void drop() {
+        Connection c = held;
+        held = null;
+        if (c == null) {
+            return;
+        }
+        try {
+            // Not the SQL "SHUTDOWN IMMEDIATELY": in H2 2.4 it first closes the session, which rolls back and
+            // stores, then writes the sequences on close (StateStoreTest counts those writes). The engine's own
+            // shutdownImmediately closes the files at once, as a power-off would.
+            var session = c.unwrap(org.h2.jdbc.JdbcConnection.class).getSession();
+            ((org.h2.engine.SessionLocal) session).getDatabase().shutdownImmediately();
+        } catch (SQLException | RuntimeException e) {
+            // Already closed by H2 itself (it closes a store whose write failed); closing below is all that is left.
+        }
+        try {
+            c.close();
+        } catch (SQLException | RuntimeException e) {
+            // the database is gone either way
+        }
+    }
+
+    /** What a reader sees of the database: one consistent moment. */
+    public record View(Optional<StoredState> state, Optional<JournalEntry> lastResult, List<JournalEntry> journal,
+            boolean wholeJournal, Optional<StatusSnapshot.Contents> snapshot) {
+        /** Read from the running update's snapshot, because that update holds the database. */
+        public boolean fromSnapshot() {
+            return snapshot.isPresent();
+        }
+
+        /** The pid of the update that holds the database, when read from its snapshot. */
+        public Optional<Long> holderPid() {
+            return snapshot.map(StatusSnapshot.Contents::pid);
+        }
+    }
+
+    /**
+     * The state row, the last result and a journal, in one read: from the database in one connection when it is
+     * free (H2 lets one process have the file, so no other process can write between the statements), or from the
+     * snapshot of the live process that holds it. The snapshot has only the current update's journal;
+     * {@link View#wholeJournal()} says which came.
+     *
+     * @param wholeJournal every update's journal rather than the current update's
+     */
+    public View read(boolean wholeJournal) throws IOException {
+        if (!exists()) {
+            return new View(Optional.empty(), Optional.empty(), List.of(), true, Optional.empty());
+        }
+        Exception last = null;
+        for (int attempt = 0; attempt < 40; attempt++) {
+            Optional<StatusSnapshot.Contents> snap = StatusSnapshot.read(dir);
+            if (snap.isPresent() && snap.get().live()) {
+                StatusSnapshot.Contents s = snap.get();
+                return new View(s.state(), s.lastResult(), s.journal(), false, snap);
+            }
+            try (Connection c = DriverManager.getConnection(url, "hupd", "")) {
+                migrate(c);
+                return readView(c, wholeJournal);
+            } catch (SQLException | RuntimeException e) {
+                last = e;
+                if (!isLocked(e)) {
+                    break;
+                }
+            }
+            // Another reader has it for a moment, or an update has opened it and not yet written its snapshot.
+            pause();
+        }
+        throw failure(last);
+    }
+
+    private View readView(Connection c, boolean wholeJournal) throws SQLException, IOException {
+        Optional<StoredState> state = loadRow(c);
+        String updateId = state.map(s -> s.context().updateId).orElse(null);
+        List<JournalEntry> journal = wholeJournal ? journal(c, null)
+                : updateId == null ? List.of() : journal(c, updateId);
+        return new View(state, lastResult(c), journal, wholeJournal, Optional.empty());
+    }
+
+    /** After a write by the holder: the snapshot readers in other processes use meanwhile. */
+    private void writeSnapshot(Connection c) {
+        try {
+            View v = readView(c, false);
+            StatusSnapshot.write(dir, true, Instant.now(), v.state(), v.lastResult(), v.journal());
+        } catch (SQLException | IOException | RuntimeException e) {
+            // It is only derived; a stale one must not outlive the failure to replace it.
+            StatusSnapshot.delete(dir);
+        }
+    }
+
+    private void markReleased() {
+        Optional<StatusSnapshot.Contents> s = StatusSnapshot.read(dir);
+        if (s.isEmpty() || !s.get().held() || s.get().pid() != ProcessHandle.current().pid()) {
+            return;
+        }
+        try {
+            StatusSnapshot.write(dir, false, Instant.now(), s.get().state(), s.get().lastResult(), s.get().journal());
+        } catch (IOException | RuntimeException e) {
+            StatusSnapshot.delete(dir);
+        }
     }
 
     public Optional<StoredState> load() throws IOException {
@@ -90,21 +243,25 @@ public final class StateStore {
                     all.getString("reason");
                 }
             }
-            try (Statement st = c.createStatement();
-                    ResultSet rs = st.executeQuery("SELECT state, phase, context FROM update_state WHERE id = 1")) {
-                if (!rs.next()) {
-                    return Optional.empty();
-                }
-                Phase phase;
-                try {
-                    phase = Phase.valueOf(rs.getString(2));
-                } catch (IllegalArgumentException e) {
-                    // a phase this hupd does not know can only come from a newer one; treat it as in flight
-                    phase = Phase.BEFORE_COMMIT;
-                }
-                return Optional.of(new StoredState(rs.getString(1), phase, parse(rs.getString(3))));
-            }
+            return loadRow(c);
         });
+    }
+
+    private static Optional<StoredState> loadRow(Connection c) throws SQLException, IOException {
+        try (Statement st = c.createStatement();
+                ResultSet rs = st.executeQuery("SELECT state, phase, context FROM update_state WHERE id = 1")) {
+            if (!rs.next()) {
+                return Optional.empty();
+            }
+            Phase phase;
+            try {
+                phase = Phase.valueOf(rs.getString(2));
+            } catch (IllegalArgumentException e) {
+                // a phase this hupd does not know can only come from a newer one; treat it as in flight
+                phase = Phase.BEFORE_COMMIT;
+            }
+            return Optional.of(new StoredState(rs.getString(1), phase, parse(rs.getString(3))));
+        }
     }
 
     /** Persists one transition: the new state row and its journal entry together, then forces them to disk. */
@@ -144,8 +301,14 @@ public final class StateStore {
             } catch (SQLException e) {
                 c.rollback();
                 throw e;
+            } finally {
+                // A held connection serves the next operations, which expect it as it was opened.
+                c.setAutoCommit(true);
             }
             sync(c);
+            if (holding) {
+                writeSnapshot(c);
+            }
             return null;
         });
     }
@@ -159,6 +322,9 @@ public final class StateStore {
                 up.executeUpdate();
             }
             sync(c);
+            if (holding) {
+                writeSnapshot(c);
+            }
             return null;
         });
     }
@@ -167,22 +333,24 @@ public final class StateStore {
         if (!exists()) {
             return List.of();
         }
-        return withConnection(c -> {
-            String sql = "SELECT seq, update_id, at, from_state, event, to_state, to_phase, reason FROM journal"
-                    + (updateIdOrNull == null ? "" : " WHERE update_id = ?") + " ORDER BY seq";
-            try (PreparedStatement ps = c.prepareStatement(sql)) {
-                if (updateIdOrNull != null) {
-                    ps.setString(1, updateIdOrNull);
-                }
-                List<JournalEntry> out = new ArrayList<>();
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        out.add(entry(rs));
-                    }
-                }
-                return out;
+        return withConnection(c -> journal(c, updateIdOrNull));
+    }
+
+    private static List<JournalEntry> journal(Connection c, String updateIdOrNull) throws SQLException {
+        String sql = "SELECT seq, update_id, at, from_state, event, to_state, to_phase, reason FROM journal"
+                + (updateIdOrNull == null ? "" : " WHERE update_id = ?") + " ORDER BY seq";
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            if (updateIdOrNull != null) {
+                ps.setString(1, updateIdOrNull);
             }
-        });
+            List<JournalEntry> out = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(entry(rs));
+                }
+            }
+            return out;
+        }
     }
 
     /** The last journal entry that ended an update (its result), or empty. */
@@ -190,15 +358,17 @@ public final class StateStore {
         if (!exists()) {
             return Optional.empty();
         }
-        return withConnection(c -> {
-            try (PreparedStatement ps = c.prepareStatement("SELECT seq, update_id, at, from_state, event, to_state,"
-                    + " to_phase, reason FROM journal WHERE to_phase = ? ORDER BY seq DESC LIMIT 1")) {
-                ps.setString(1, Phase.DONE.name());
-                try (ResultSet rs = ps.executeQuery()) {
-                    return rs.next() ? Optional.of(entry(rs)) : Optional.<JournalEntry>empty();
-                }
+        return withConnection(StateStore::lastResult);
+    }
+
+    private static Optional<JournalEntry> lastResult(Connection c) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT seq, update_id, at, from_state, event, to_state,"
+                + " to_phase, reason FROM journal WHERE to_phase = ? ORDER BY seq DESC LIMIT 1")) {
+            ps.setString(1, Phase.DONE.name());
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? Optional.of(entry(rs)) : Optional.empty();
             }
-        });
+        }
     }
 
     private static JournalEntry entry(ResultSet rs) throws SQLException {
@@ -215,6 +385,9 @@ public final class StateStore {
     }
 
     private <T> T withConnection(Work<T> work) throws IOException {
+        if (holding) {
+            return withHeld(work);
+        }
         Files.createDirectories(dir);
         Exception last = null;
         // Another hupd process (status while an update runs) may hold the file for a moment.
@@ -223,43 +396,107 @@ public final class StateStore {
                 migrate(c);
                 return work.run(c);
             } catch (SQLException | RuntimeException e) {
-                // H2 reports a damaged file in many shapes (a corrupt-file code, an internal assertion, even a
-                // syntax error in its own scrambled metadata), and not always as an SQLException: see isDamage.
                 last = e;
                 if (!isLocked(e)) {
                     break;
                 }
-                try {
-                    Thread.sleep(50);
-                } catch (InterruptedException ie) {
-                    Thread.currentThread().interrupt();
-                    break;
-                }
+                pause();
             }
         }
-        String why = "the state database in " + dir + " cannot be used: " + firstLine(last);
-        if (last != null && !isLocked(last) && exists() && isDamage(last)) {
-            throw new DatabaseDamaged(why, last);
+        throw failure(last);
+    }
+
+    private <T> T withHeld(Work<T> work) throws IOException {
+        boolean opened = false;
+        if (held == null) {
+            held = open();
+            opened = true;
         }
-        throw new IOException(why, last);
+        try {
+            T result = work.run(held);
+            if (opened) {
+                // Readers in other processes cannot open the database from now on: show them where it stands.
+                writeSnapshot(held);
+            }
+            return result;
+        } catch (SQLException | RuntimeException e) {
+            // The connection may be anywhere after a failure inside H2: drop it; the next operation opens afresh.
+            drop();
+            throw failure(e);
+        } catch (IOException | Error e) {
+            drop();
+            throw e;
+        }
+    }
+
+    /** Opens and migrates, waiting (up to 2 s) while another process has the file. */
+    private Connection open() throws IOException {
+        Files.createDirectories(dir);
+        Exception last = null;
+        for (int attempt = 0; attempt < 40; attempt++) {
+            Connection c = null;
+            try {
+                c = DriverManager.getConnection(url, "hupd", "");
+                migrate(c);
+                return c;
+            } catch (SQLException | RuntimeException e) {
+                last = e;
+                closeQuietly(c);
+                if (!isLocked(e)) {
+                    break;
+                }
+                pause();
+            } catch (IOException | Error e) {
+                closeQuietly(c);
+                throw e;
+            }
+        }
+        throw failure(last);
+    }
+
+    private static void closeQuietly(Connection c) {
+        if (c != null) {
+            try {
+                c.close();
+            } catch (SQLException | RuntimeException e) {
+                // it failed to open properly; nothing more to do
+            }
+        }
+    }
+
+    private static void pause() throws IOException {
+        try {
+            Thread.sleep(50);
+        } catch (InterruptedException ie) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted while the state database was busy");
+        }
     }
 
     /**
-     * Whether a failure says the file's content cannot be trusted. The caller then rebuilds from the disk and
-     * keeps the file aside, so a wrong "yes" costs a rebuild, never the device. A failing disk (an I/O error
-     * other than a short read, a full disk) or a dying process (an Error) is not the file's fault: those
-     * propagate as they are.
+     * H2 reports a damaged file in many shapes (a corrupt-file code, an internal assertion, even a syntax error in
+     * its own scrambled metadata), and not always as an SQLException: anything but "busy" or a failing disk counts
+     * as damage.
      */
-    private static boolean isDamage(Throwable failure) {
-        for (Throwable t = failure; t != null; t = t.getCause()) {
-            if (t instanceof Error && !(t instanceof AssertionError)) {
-                return false;
+    private IOException failure(Exception last) {
+        boolean failingDisk = false;
+        for (Throwable t = last; t != null; t = t.getCause()) {
+            if (t instanceof Error e && !(t instanceof AssertionError)) {
+                // The JVM failed under H2 (out of memory, or a test's power cut), which H2 wraps: that says nothing
+                // about the file, and calling it damage would have the caller move a good database aside. H2's own
+                // assertions (with -ea) are about what it read, so they stay damage.
+                throw e;
             }
-            if (t instanceof IOException && !(t instanceof java.io.EOFException)) {
-                return false;
-            }
+            // An I/O error (a full disk, EIO on a write) is the disk's, not the file's; a short read is the file's.
+            failingDisk |= t instanceof IOException && !(t instanceof java.io.EOFException);
         }
-        return true;
+        String why = "the state database in " + dir + " cannot be used: " + firstLine(last);
+        if (last != null && !isLocked(last) && exists() && !failingDisk) {
+            // hupd cannot trust the file; the caller rebuilds from the disk and keeps the file aside, so a wrong
+            // guess costs a rebuild, never the device.
+            return new DatabaseDamaged(why, last);
+        }
+        return new IOException(why, last);
     }
 
     private static boolean isLocked(Exception e) {

@@ -68,9 +68,34 @@ public final class UpdateService {
                 "another hupd process holds this device's lock (an update is running): try again when it ends"));
     }
 
-    private UpdateRunner runner(UpdateMachine machine) {
-        return new UpdateRunner(device, store(), machine, steps, log, abortRequestFile(),
+    private UpdateRunner runner(UpdateMachine machine, StateStore store) {
+        return new UpdateRunner(device, store, machine, steps, log, abortRequestFile(),
                 dataDir.resolve("balenahup"));
+    }
+
+    private interface WithStore<T> {
+        T run(StateStore store) throws IOException, InterruptedException;
+    }
+
+    /**
+     * Runs {@code body} (the caller holds the device lock) on one database connection for all its transitions. It
+     * is closed before the caller releases the lock, on every path: normally when the body returns, and abandoned
+     * without a further write when it throws, as a dead process leaves it (a simulated crash is an exception).
+     */
+    private <T> T withHeldStore(WithStore<T> body) throws IOException, InterruptedException {
+        StateStore store = store().hold();
+        boolean returned = false;
+        try {
+            T result = body.run(store);
+            returned = true;
+            return result;
+        } finally {
+            if (returned) {
+                store.release();
+            } else {
+                store.abandon();
+            }
+        }
     }
 
     /** Starts an update (resuming an interrupted one to the same target); returns the state it stopped in. */
@@ -87,30 +112,34 @@ public final class UpdateService {
         }
         try (DeviceLock l = lock()) {
             Files.deleteIfExists(abortRequestFile());
-            UpdateMachine machine = new UpdateMachine(limits);
-            UpdateRunner runner = runner(machine);
-            Optional<StoredState> stored = restore(machine, runner, Trigger.PROCESS_RESTART);
-            if (machine.state().inFlight()) {
-                UpdateContext ctx = machine.context();
-                if (sameRequest(ctx, req)) {
-                    log.info("resuming update " + ctx.updateId + " to " + ctx.targetVersion);
-                    recover(machine, runner, stored.get(), Trigger.PROCESS_RESTART);
-                    return runner.run();
-                }
-                if (machine.state().phase() == Phase.AFTER_COMMIT) {
-                    throw new UserInputException("the update to " + ctx.targetVersion + " has switched the boot"
-                            + " settings and waits for its trial boot: reboot the device (hupd reboot) first");
-                }
-                log.info("update " + ctx.updateId + " to " + ctx.targetVersion + " was interrupted; reverting it"
-                        + " before the update to " + req.targetVersion());
-                if (machine.accepts(UpdateEvent.ABORT)) {
-                    runner.fire(UpdateEvent.ABORT, "superseded by an update to " + req.targetVersion());
-                }
-                runner.run();
-            }
-            runner.start(fresh(req));
-            return runner.run();
+            return withHeldStore(store -> update(req, store));
         }
+    }
+
+    private UpdateState update(UpdateRequest req, StateStore store) throws IOException, InterruptedException {
+        UpdateMachine machine = new UpdateMachine(limits);
+        UpdateRunner runner = runner(machine, store);
+        Optional<StoredState> stored = restore(machine, runner, store);
+        if (machine.state().inFlight()) {
+            UpdateContext ctx = machine.context();
+            if (sameRequest(ctx, req)) {
+                log.info("resuming update " + ctx.updateId + " to " + ctx.targetVersion);
+                recover(machine, runner, stored.get(), Trigger.PROCESS_RESTART);
+                return runner.run();
+            }
+            if (machine.state().phase() == Phase.AFTER_COMMIT) {
+                throw new UserInputException("the update to " + ctx.targetVersion + " has switched the boot"
+                        + " settings and waits for its trial boot: reboot the device (hupd reboot) first");
+            }
+            log.info("update " + ctx.updateId + " to " + ctx.targetVersion + " was interrupted; reverting it"
+                    + " before the update to " + req.targetVersion());
+            if (machine.accepts(UpdateEvent.ABORT)) {
+                runner.fire(UpdateEvent.ABORT, "superseded by an update to " + req.targetVersion());
+            }
+            runner.run();
+        }
+        runner.start(fresh(req));
+        return runner.run();
     }
 
     /** Set when a database failed in use and was put aside, so that the rebuild that follows journals why. */
@@ -119,23 +148,26 @@ public final class UpdateService {
     /** The device powered on: the boot-time half of hupd (altboot, health, commit, resume or revert). */
     public UpdateState onPowerOn() throws IOException, InterruptedException {
         try (DeviceLock l = lock()) {
-            try {
-                return bootTimeRun();
-            } catch (StateStore.DatabaseDamaged e) {
-                // Damage the first read did not see: the disk decides, as when the database is lost.
-                Path kept = store().quarantine(device.clock().now());
-                log.warn("the state database failed while in use (" + e.getMessage() + "); kept as "
-                        + kept.getFileName() + ", rebuilding from the disk");
-                lossNotYetJournaled = "unreadable in use (" + e.getMessage() + "); kept as " + kept.getFileName();
-                return bootTimeRun();
-            }
+            return withHeldStore(store -> {
+                try {
+                    return bootTimeRun(store);
+                } catch (StateStore.DatabaseDamaged e) {
+                    // Damage the first read did not see: the disk decides, as when the database is lost.
+                    Path kept = store.quarantine(device.clock().now());
+                    log.warn("the state database failed while in use (" + e.getMessage() + "); kept as "
+                            + kept.getFileName() + ", rebuilding from the disk");
+                    lossNotYetJournaled = "unreadable in use (" + e.getMessage() + "); kept as "
+                            + kept.getFileName();
+                    return bootTimeRun(store);
+                }
+            });
         }
     }
 
-    private UpdateState bootTimeRun() throws IOException, InterruptedException {
+    private UpdateState bootTimeRun(StateStore store) throws IOException, InterruptedException {
         UpdateMachine machine = new UpdateMachine(limits);
-        UpdateRunner runner = runner(machine);
-        Optional<StoredState> stored = restore(machine, runner, Trigger.POWER_ON);
+        UpdateRunner runner = runner(machine, store);
+        Optional<StoredState> stored = restore(machine, runner, store);
         if (stored.isPresent()) {
             recover(machine, runner, stored.get(), Trigger.POWER_ON);
         }
@@ -167,35 +199,39 @@ public final class UpdateService {
         }
         try (DeviceLock l = lock.get()) {
             Files.deleteIfExists(abortRequestFile());
-            UpdateMachine machine = new UpdateMachine(limits);
-            UpdateRunner runner = runner(machine);
-            restore(machine, runner, Trigger.PROCESS_RESTART);
-            UpdateState s = machine.state();
-            if (!s.inFlight()) {
-                throw new UserInputException("no update is in flight (state " + s + "): nothing to abort");
-            }
-            if (!machine.accepts(UpdateEvent.ABORT)) {
-                if (s == UpdateState.REVERTING) {
-                    return runner.run();
-                }
-                throw new UserInputException("the update to " + machine.context().targetVersion + " has passed"
-                        + " its commit point (state " + s + "): the boot verification decides it now");
-            }
-            runner.fire(UpdateEvent.ABORT, "aborted by the operator (hupd abort)");
-            return runner.run();
+            return withHeldStore(this::abortHeld);
         }
     }
 
+    private UpdateState abortHeld(StateStore store) throws IOException, InterruptedException {
+        UpdateMachine machine = new UpdateMachine(limits);
+        UpdateRunner runner = runner(machine, store);
+        restore(machine, runner, store);
+        UpdateState s = machine.state();
+        if (!s.inFlight()) {
+            throw new UserInputException("no update is in flight (state " + s + "): nothing to abort");
+        }
+        if (!machine.accepts(UpdateEvent.ABORT)) {
+            if (s == UpdateState.REVERTING) {
+                return runner.run();
+            }
+            throw new UserInputException("the update to " + machine.context().targetVersion + " has passed"
+                    + " its commit point (state " + s + "): the boot verification decides it now");
+        }
+        runner.fire(UpdateEvent.ABORT, "aborted by the operator (hupd abort)");
+        return runner.run();
+    }
+
     /** Loads the persisted state into the machine (a state this hupd does not know is put in a safe known one). */
-    private Optional<StoredState> restore(UpdateMachine machine, UpdateRunner runner, Trigger trigger)
+    private Optional<StoredState> restore(UpdateMachine machine, UpdateRunner runner, StateStore store)
             throws IOException {
         Optional<StoredState> stored;
         String lost = lossNotYetJournaled;
         lossNotYetJournaled = null;
         try {
-            stored = store().load();
+            stored = store.load();
         } catch (IOException e) {
-            Path kept = store().quarantine(device.clock().now());
+            Path kept = store.quarantine(device.clock().now());
             lost = "unreadable (" + e.getMessage() + "); kept as " + kept.getFileName();
             log.warn("the state database is " + lost + " for inspection");
             stored = Optional.empty();

@@ -2,7 +2,7 @@ package io.hupd.web;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.hupd.persistence.StateStore;
+import io.hupd.persistence.JournalEntry;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,14 +13,21 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * The page's view of the device, rebuilt when the update (another process) writes its database or its progress
- * file. Watching file times rather than re-reading every tick keeps the server from competing with the update for
- * the database, which is opened per operation and locked while open.
+ * The page's view of the device, rebuilt when the update (another process) writes its database, its snapshot or
+ * its progress file. Watching file times rather than re-reading every tick keeps the server from competing with
+ * the update for the database: an update holds it open from start to end, and a reader that opened it between two
+ * updates would make the next one wait.
  */
 public final class LiveStatus implements AutoCloseable {
-    /** The status report as {@code hupd status --json} has it (state, lastResult, reason, ...). */
+    /**
+     * One reading of the device: the status report as {@code hupd status --json} has it (state, lastResult,
+     * reason, ...) and the journal of its current update, both from the same read of the database.
+     */
+    public record Reading(Map<String, Object> status, List<JournalEntry> journal) {}
+
+    /** Reads the device once. */
     public interface Source {
-        Map<String, Object> status() throws Exception;
+        Reading read() throws Exception;
     }
 
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -82,7 +89,8 @@ public final class LiveStatus implements AutoCloseable {
     }
 
     private void refresh(boolean force) {
-        long db = mtime(hupdDir.resolve("state.mv.db"));
+        // The running update's snapshot changes with each of its transitions, as the database does.
+        long db = mtime(hupdDir.resolve("state.mv.db")) * 31 + mtime(hupdDir.resolve("state-snapshot.json"));
         long progress = mtime(hupdDir.resolve("progress.json"));
         // While an update is in flight the time in its state grows: refresh now and then even without writes.
         boolean stale = inFlight && System.currentTimeMillis() - lastBuild >= IN_FLIGHT_REFRESH_MS;
@@ -90,9 +98,10 @@ public final class LiveStatus implements AutoCloseable {
             return;
         }
         String json = build();
-        long dbAfter = mtime(hupdDir.resolve("state.mv.db"));
-        // The report takes several reads; an update that wrote between them leaves a mixed picture, so read again.
-        // Bounded, in case reading itself ever touches the file.
+        long dbAfter = mtime(hupdDir.resolve("state.mv.db")) * 31 + mtime(hupdDir.resolve("state-snapshot.json"));
+        // The database part is one read, but the device's files (boot settings, breadcrumbs) are read next to it:
+        // an update that wrote meanwhile may have moved them on, so read again. Bounded, because closing the
+        // database after a read writes to its file too.
         if (dbAfter != db && unsettled < 5) {
             unsettled++;
             dbSeen = db;
@@ -114,13 +123,15 @@ public final class LiveStatus implements AutoCloseable {
     private String build() {
         Map<String, Object> m = new LinkedHashMap<>();
         try {
-            Map<String, Object> status = source.status();
+            Reading reading = source.read();
+            Map<String, Object> status = reading.status();
             m.put("status", status);
             Object updateId = status.get("updateId");
             Timeline.Update update = null;
             if (updateId != null) {
-                List<Timeline.Update> us = Timeline.of(new StateStore(hupdDir).journal(updateId.toString()),
-                        Instant.now()).updates();
+                List<JournalEntry> journal = reading.journal().stream()
+                        .filter(e -> e.updateId().equals(updateId.toString())).toList();
+                List<Timeline.Update> us = Timeline.of(journal, Instant.now()).updates();
                 update = us.isEmpty() ? null : us.get(us.size() - 1);
             }
             m.put("update", update);

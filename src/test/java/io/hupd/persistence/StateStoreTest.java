@@ -55,6 +55,42 @@ class StateStoreTest {
     }
 
     @Test
+    void everyTransitionOnAHeldConnectionIsForcedToDiskToo() throws Exception {
+        StateStore store = new StateStore(tmp.resolve("held"), "powercut:").hold();
+        UpdateMachine m = new UpdateMachine(MachineLimits.DEFAULT);
+        UpdateMachine.Fired f = m.start(ctx());
+        try {
+            store.record(f, f.to().phase(), m.context(), Instant.now());
+            assertEquals(0, PowerCutFilePath.unsyncedBytes(), "bytes written but not forced after a transition");
+            for (int i = 0; i < 8; i++) {
+                f = m.fire(UpdateEvent.SUCCEEDED, null);
+                long forcesBefore = PowerCutFilePath.forces();
+                store.record(f, f.to().phase(), m.context(), Instant.now());
+                assertEquals(0, PowerCutFilePath.unsyncedBytes(), "after " + f.to());
+                assertTrue(PowerCutFilePath.forces() > forcesBefore, "no force after " + f.to());
+            }
+            assertEquals("SWITCHING_BOOT", store.load().orElseThrow().stateName());
+        } finally {
+            store.release();
+        }
+        assertEquals(9, new StateStore(tmp.resolve("held"), "powercut:").journal("u-1").size());
+    }
+
+    @Test
+    void anAbandonedConnectionWritesNothingMore() throws Exception {
+        // A failure ends a held store as a dead process would: what was forced stays, and nothing else is written
+        // on the way out (a normal close would write a last chunk).
+        StateStore store = new StateStore(tmp.resolve("gone"), "powercut:").hold();
+        UpdateMachine m = new UpdateMachine(MachineLimits.DEFAULT);
+        UpdateMachine.Fired f = m.start(ctx());
+        store.record(f, f.to().phase(), m.context(), Instant.now());
+        long writes = PowerCutFilePath.writes();
+        store.abandon();
+        assertEquals(writes, PowerCutFilePath.writes(), "the abandoned database wrote on its way out");
+        assertEquals("LOCKED", new StateStore(tmp.resolve("gone")).load().orElseThrow().stateName());
+    }
+
+    @Test
     void plainH2CommitsAreNotForcedWhichIsWhyStateStoreSyncs() throws Exception {
         // The control: the measurement above can fail. A plain commit leaves written bytes unforced.
         String url = "jdbc:h2:powercut:" + tmp.resolve("plain/db") + ";WRITE_DELAY=0;MAX_COMPACT_TIME=0";
