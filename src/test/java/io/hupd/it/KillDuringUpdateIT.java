@@ -88,7 +88,12 @@ class KillDuringUpdateIT {
             if (running.equals(TestRig.V2)) {
                 assertEquals("COMMITTED", state, context);
             } else {
-                assertTrue(state.equals("FAILED") || state.equals("IDLE"), context);
+                // ROLLED_BACK_ALTBOOT: the kill fell inside the switch, after the new settings reached their
+                // side file but before they replaced the real one. The firmware read the old settings and booted
+                // the old root; completing the interrupted write at boot then shows a switched device running
+                // its old root, which is what an altboot is, and is put back the same way.
+                assertTrue(state.equals("FAILED") || state.equals("IDLE") || state.equals("ROLLED_BACK_ALTBOOT"),
+                        context);
             }
             endings.merge(running + " " + state, 1, Integer::sum);
             assertEquals("user data\n", Files.readString(dev.resolve("data/user/notes.txt")), context);
