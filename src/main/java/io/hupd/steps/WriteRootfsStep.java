@@ -42,15 +42,11 @@ public final class WriteRootfsStep implements Step {
         // Each blob is hashed while it is applied rather than in a pass of its own: the layer is read once.
         // Every digest is checked before the spare slot is touched; until then only the staging folder,
         // which is thrown away on failure, has seen the content.
-        List<BlobStore.VerifyingStream> opened = new ArrayList<>();
+        VerifiedReads reads = new VerifiedReads(store);
         List<LayerFlattener.LayerOpener> blobs = new ArrayList<>();
         List<String> types = new ArrayList<>();
         for (Descriptor layer : image.layers()) {
-            blobs.add(() -> {
-                BlobStore.VerifyingStream s = store.openVerifying(layer);
-                opened.add(s);
-                return s;
-            });
+            blobs.add(reads.opener(layer));
             types.add(layer.mediaType());
         }
         Path tree = work.resolve("rootfs");
@@ -65,19 +61,10 @@ public final class WriteRootfsStep implements Step {
                 Trees.deleteRecursively(tree);
                 Files.createDirectories(tree);
             }
-            try {
+            reads.run(() -> {
                 LayerFlattener.flattenStreams(blobs, types, tree, FlattenLimits.DEFAULT);
-            } catch (IOException | RuntimeException e) {
-                // A blob damaged in the cache is the cause to report (and to delete), not the archive error
-                // its damage produced.
-                for (BlobStore.VerifyingStream s : opened) {
-                    s.check();
-                }
-                throw e;
-            }
-            for (BlobStore.VerifyingStream s : opened) {
-                s.check();
-            }
+                return null;
+            });
             String problem = checkTree(tree, Trees.size(tree), ctx);
             if (problem != null) {
                 return StepOutcome.failed(problem);
@@ -103,23 +90,9 @@ public final class WriteRootfsStep implements Step {
     private StepOutcome writeFromLayer(Descriptor layer, BlobStore store, Path skeleton, UpdateContext ctx,
             StepLog log) throws IOException {
         log.info("checking the layer; mke2fs will fill slot " + ctx.spareSlot + " from it, without a staging folder");
-        List<BlobStore.VerifyingStream> opened = new ArrayList<>();
-        LayerFlattener.Survey survey;
-        try {
-            survey = LayerFlattener.survey(() -> {
-                BlobStore.VerifyingStream s = store.openVerifying(layer);
-                opened.add(s);
-                return s;
-            }, layer.mediaType(), skeleton, FlattenLimits.DEFAULT, WriteRootfsStep::readByChecks);
-        } catch (IOException | RuntimeException e) {
-            for (BlobStore.VerifyingStream s : opened) {
-                s.check();
-            }
-            throw e;
-        }
-        for (BlobStore.VerifyingStream s : opened) {
-            s.check();
-        }
+        VerifiedReads reads = new VerifiedReads(store);
+        LayerFlattener.Survey survey = reads.run(() -> LayerFlattener.survey(reads.opener(layer),
+                layer.mediaType(), skeleton, FlattenLimits.DEFAULT, WriteRootfsStep::readByChecks));
         if (survey.whyNotAsIs() != null) {
             log.info("staging the root filesystem in a folder: the layer has " + survey.whyNotAsIs());
             return null;
@@ -140,6 +113,51 @@ public final class WriteRootfsStep implements Step {
         device.slots().markVerified(ctx.spareSlot, ctx.targetVersion);
         log.info("slot " + ctx.spareSlot + " written and verified: " + ctx.targetVersion);
         return StepOutcome.succeeded();
+    }
+
+    /**
+     * Blobs read through their digest check: each is hashed while it is read rather than in a pass of its own,
+     * and every digest is checked once the read ends, before the caller touches the slot.
+     */
+    private static final class VerifiedReads {
+        interface Read<T> {
+            T run() throws IOException;
+        }
+
+        private final BlobStore store;
+        private final List<BlobStore.VerifyingStream> opened = new ArrayList<>();
+
+        VerifiedReads(BlobStore store) {
+            this.store = store;
+        }
+
+        LayerFlattener.LayerOpener opener(Descriptor layer) {
+            return () -> {
+                BlobStore.VerifyingStream s = store.openVerifying(layer);
+                opened.add(s);
+                return s;
+            };
+        }
+
+        <T> T run(Read<T> read) throws IOException {
+            T result;
+            try {
+                result = read.run();
+            } catch (IOException | RuntimeException e) {
+                // A blob damaged in the cache is the cause to report (and to delete), not the archive error
+                // its damage produced.
+                checkAll();
+                throw e;
+            }
+            checkAll();
+            return result;
+        }
+
+        private void checkAll() throws IOException {
+            for (BlobStore.VerifyingStream s : opened) {
+                s.check();
+            }
+        }
     }
 
     /** The files whose content the checks read: the identity and the boot partition's new files. */
