@@ -125,7 +125,7 @@ public final class UpdateService {
             if (sameRequest(ctx, req)) {
                 log.info("resuming update " + ctx.updateId + " to " + ctx.targetVersion);
                 recover(machine, runner, stored.get(), Trigger.PROCESS_RESTART);
-                return runner.run();
+                return handOver(store, machine, runner, runner.run());
             }
             if (machine.state().phase() == Phase.AFTER_COMMIT) {
                 throw new UserInputException("the update to " + ctx.targetVersion + " has switched the boot"
@@ -139,7 +139,33 @@ public final class UpdateService {
             runner.run();
         }
         runner.start(fresh(req));
-        return runner.run();
+        return handOver(store, machine, runner, runner.run());
+    }
+
+    /**
+     * Ends the held session with a fresh read of the database. The held connection opened the file once, so
+     * damage in what H2 reads only when it opens a file stays hidden from this process; the next one would find
+     * it and have to rebuild from the disk, which cannot tell a committed update from no update. This process
+     * still knows where the update is: a database that fails the read is kept aside and a fresh one gets the
+     * state this run ended in.
+     */
+    private UpdateState handOver(StateStore store, UpdateMachine machine, UpdateRunner runner, UpdateState end)
+            throws IOException {
+        store.release();
+        try {
+            store.load();
+        } catch (StateStore.DatabaseDamaged e) {
+            Path kept = store.quarantine(device.clock().now());
+            log.warn("the state database failed its read-back (" + e.getMessage() + "); kept as "
+                    + kept.getFileName() + ", a fresh one gets the state " + machine.state());
+            if (machine.context() == null) {
+                return end; // nothing was under way: the next run starts from an empty database
+            }
+            runner.persistRecovered("DATABASE_LOST", machine.state(), "the state database failed its read-back at"
+                    + " the end of this run (" + e.getMessage() + "); kept as " + kept.getFileName() + "; the state"
+                    + " this run ended in is carried over");
+        }
+        return end;
     }
 
     /** Set when a database failed in use and was put aside, so that the rebuild that follows journals why. */
@@ -171,7 +197,7 @@ public final class UpdateService {
         if (stored.isPresent()) {
             recover(machine, runner, stored.get(), Trigger.POWER_ON);
         }
-        return runner.run();
+        return handOver(store, machine, runner, runner.run());
     }
 
     /**

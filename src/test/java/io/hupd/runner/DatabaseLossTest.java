@@ -122,4 +122,35 @@ class DatabaseLossTest {
                 last.reason());
         assertTrue(last.reason().contains("kept as state.mv.db.unreadable-"), last.reason());
     }
+
+    @Test
+    void damageTheHeldConnectionCannotSeeIsFoundBeforeTheProcessHandsOver() throws Exception {
+        TestRig rig = TestRig.create(tmp, "uboot");
+        rig.update(TestRig.V2);
+        Path db = rig.sim.dataDir().resolve("hupd/state.mv.db");
+        // While the boot holds the database, its file is scribbled over; the held connection keeps writing
+        // from what it already read, so only a fresh open sees the damage.
+        rig.steps = registry -> {
+            io.hupd.steps.Step commit = registry.forState(UpdateState.COMMITTING).orElseThrow();
+            return registry.replace(UpdateState.COMMITTING, (ctx, log) -> {
+                try (RandomAccessFile f = new RandomAccessFile(db.toFile(), "rw")) {
+                    // past the file headers, which H2 rewrites when it closes: the early chunks it will not
+                    f.seek(8192);
+                    f.write(new byte[(int) (f.length() * 3 / 4) - 8192]);
+                }
+                return commit.run(ctx, log);
+            });
+        };
+        rig.powerOnUntilSettled();
+        rig.steps = java.util.function.UnaryOperator.identity();
+        assertEquals(TestRig.V2, rig.runningVersion());
+        assertEquals("COMMITTED", rig.state());
+        var last = rig.journal().get(rig.journal().size() - 1);
+        assertEquals("DATABASE_LOST", last.from(), rig.trace().toString());
+        assertTrue(last.reason().contains("failed its read-back") && last.reason().contains("carried over"),
+                last.reason());
+        try (var files = Files.list(db.getParent())) {
+            assertTrue(files.anyMatch(p -> p.getFileName().toString().startsWith("state.mv.db.unreadable-")));
+        }
+    }
 }
