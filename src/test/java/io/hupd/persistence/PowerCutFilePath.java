@@ -51,6 +51,11 @@ public final class PowerCutFilePath extends FilePathWrapper {
         return UNSYNCED.values().stream().flatMap(List::stream).mapToLong(Undo::length).sum();
     }
 
+    /** Forgets what earlier tests left unforced in their own files, so that a count starts from this test's writes. */
+    public static synchronized void forgetUnsynced() {
+        UNSYNCED.clear();
+    }
+
     public static synchronized long forces() {
         return forces;
     }

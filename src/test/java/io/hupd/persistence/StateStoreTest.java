@@ -16,6 +16,7 @@ import java.sql.Statement;
 import java.time.Instant;
 import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -26,6 +27,11 @@ class StateStoreTest {
     @BeforeAll
     static void spy() {
         PowerCutFilePath.register();
+    }
+
+    @BeforeEach
+    void countOnlyThisTestsWrites() {
+        PowerCutFilePath.forgetUnsynced();
     }
 
     private static UpdateContext ctx() {
