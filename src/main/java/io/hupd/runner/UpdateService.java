@@ -152,18 +152,30 @@ public final class UpdateService {
     private UpdateState handOver(StateStore store, UpdateMachine machine, UpdateRunner runner, UpdateState end)
             throws IOException {
         store.release();
+        UpdateContext wrote = machine.context();
+        String problem;
         try {
-            store.load();
+            Optional<StoredState> back = store.load();
+            // H2 can also fall back to an older, intact version of a damaged file: then the read succeeds but
+            // says less than this run wrote.
+            problem = wrote == null || back.isPresent() && back.get().stateName().equals(machine.state().name())
+                    && java.util.Objects.equals(back.get().context().updateId, wrote.updateId)
+                    && back.get().context().transitions == wrote.transitions ? null
+                    : "it reads back " + back.map(b -> b.stateName() + " after " + b.context().transitions
+                            + " transitions").orElse("empty") + ", this run wrote " + machine.state() + " after "
+                            + wrote.transitions;
         } catch (StateStore.DatabaseDamaged e) {
+            problem = e.getMessage();
+        }
+        if (problem != null) {
             Path kept = store.quarantine(device.clock().now());
-            log.warn("the state database failed its read-back (" + e.getMessage() + "); kept as "
-                    + kept.getFileName() + ", a fresh one gets the state " + machine.state());
-            if (machine.context() == null) {
-                return end; // nothing was under way: the next run starts from an empty database
+            log.warn("the state database failed its read-back (" + problem + "); kept as " + kept.getFileName()
+                    + ", a fresh one gets the state " + machine.state());
+            if (wrote != null) {
+                runner.persistRecovered("DATABASE_LOST", machine.state(), "the state database failed its read-back"
+                        + " at the end of this run (" + problem + "); kept as " + kept.getFileName() + "; the state"
+                        + " this run ended in is carried over");
             }
-            runner.persistRecovered("DATABASE_LOST", machine.state(), "the state database failed its read-back at"
-                    + " the end of this run (" + e.getMessage() + "); kept as " + kept.getFileName() + "; the state"
-                    + " this run ended in is carried over");
         }
         return end;
     }

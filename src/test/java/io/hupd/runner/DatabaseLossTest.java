@@ -76,18 +76,40 @@ class DatabaseLossTest {
         rig.steps = java.util.function.UnaryOperator.identity();
 
         rig.powerOnUntilSettled();
+        try {
+            rig.state();
+        } catch (io.hupd.persistence.StateStore.DatabaseDamaged latent) {
+            // Damage H2 carried forward unseen (pages it reads only when it next opens or writes the file): the
+            // next power-on finds it, keeps the file aside and rebuilds from the disk, as on a device.
+            rig.powerOnUntilSettled();
+        }
         String running = rig.runningVersion();
         assertTrue(running.equals(TestRig.V1) || running.equals(TestRig.V2), running);
         BootSettings s = rig.sim.bootloader().read();
-        assertFalse(s.upgradeAvailable(), "no trial left armed");
+        assertFalse(s.upgradeAvailable(), () -> "no trial left armed: " + s + ", running " + running + ", journal "
+                + describe(rig));
         assertEquals(rig.ports().slots().partitionOf(rig.sim.bootedSlot()), s.rootPart(), "settings name the running root");
         assertEquals(List.of(), rig.sim.state().breadcrumbs());
         assertTrue(rig.ports().supervisor().isRunning());
         assertEquals("user data\n", Files.readString(rig.deviceDir.resolve("data/user/notes.txt")));
         String end = rig.state();
-        assertTrue(end.equals("COMMITTED") && running.equals(TestRig.V2)
+        // IDLE on the new OS: the damage was found only after the update had committed on the disk, so the
+        // rebuild saw nothing in flight; the journal must then say that the database was lost, and why.
+        var last = rig.journal().get(rig.journal().size() - 1);
+        boolean lostAfterCommit = end.equals("IDLE") && last.from().equals("DATABASE_LOST")
+                && last.reason().contains("nothing on the disk shows an update in flight: running " + TestRig.V2);
+        assertTrue((end.equals("COMMITTED") || lostAfterCommit) && running.equals(TestRig.V2)
                 || (end.equals("FAILED") || end.equals("IDLE") || end.startsWith("ROLLED_BACK")) && running.equals(TestRig.V1),
-                end + " while running " + running);
+                () -> end + " while running " + running + ", journal " + describe(rig));
+    }
+
+    private static String describe(TestRig rig) {
+        try {
+            return rig.journal().stream().map(e -> e.from() + " -" + e.event() + "-> " + e.to() + " (" + e.reason()
+                    + ")").toList().toString();
+        } catch (java.io.IOException e) {
+            return "unreadable: " + e.getMessage();
+        }
     }
 
     @Test
