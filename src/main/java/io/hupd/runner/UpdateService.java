@@ -316,6 +316,10 @@ public final class UpdateService {
         RecoveryTable.Action action = RecoveryTable.actionFor(stored.stateName(), stored.phase(), trigger);
         UpdateContext ctx = machine.context();
         if (machine.state().phase() == Phase.BEFORE_COMMIT && machine.state() != UpdateState.SWITCHING_BOOT
+                && ctx.spareSlot == null) {
+            slotsFromATrial(ctx);
+        }
+        if (machine.state().phase() == Phase.BEFORE_COMMIT && machine.state() != UpdateState.SWITCHING_BOOT
                 && ctx.spareSlot != null && SwitchBootStep.switched(device, ctx)) {
             // The database is behind the disk (an older copy came back after a power cut): the boot settings
             // are the truth, and nothing before the switch may run again on a device that has switched.
@@ -343,6 +347,29 @@ public final class UpdateService {
                     runner.fire(UpdateEvent.RESUME, null);
                 }
             }
+        }
+    }
+
+    /**
+     * A database so far behind that it has not recorded the slots yet (LOCKED) cannot say by itself whether the
+     * switch happened. A trial in the boot settings can only be this update's (no update starts while another
+     * waits for its trial boot), so it names the slots: the one the trial boots is the spare.
+     */
+    private void slotsFromATrial(UpdateContext ctx) throws IOException {
+        io.hupd.ports.BootSettings settings;
+        try {
+            settings = device.bootloader().read();
+        } catch (io.hupd.ports.BootSettingsException e) {
+            return; // unreadable settings are the coherence checks' to report
+        }
+        if (!settings.upgradeAvailable()) {
+            return;
+        }
+        Optional<String> trial = device.slots().slotOfPartition(settings.rootPart());
+        if (trial.isPresent()) {
+            ctx.spareSlot = trial.get();
+            ctx.activeSlot = "A".equals(ctx.spareSlot) ? "B" : "A";
+            ctx.fromVersion = device.slots().osRelease(ctx.activeSlot).get("VERSION_ID");
         }
     }
 

@@ -3,6 +3,9 @@ package io.hupd.runner;
 import static org.junit.jupiter.api.Assertions.*;
 
 import io.hupd.machine.UpdateState;
+import io.hupd.persistence.JournalEntry;
+import io.hupd.persistence.StateStore;
+import io.hupd.persistence.StoredState;
 import io.hupd.ports.BootSettings;
 import io.hupd.testkit.Faults;
 import io.hupd.testkit.TestRig;
@@ -76,40 +79,48 @@ class DatabaseLossTest {
         rig.steps = java.util.function.UnaryOperator.identity();
 
         rig.powerOnUntilSettled();
-        try {
-            rig.state();
-        } catch (io.hupd.persistence.StateStore.DatabaseDamaged latent) {
-            // Damage H2 carried forward unseen (pages it reads only when it next opens or writes the file): the
-            // next power-on finds it, keeps the file aside and rebuilds from the disk, as on a device.
-            rig.powerOnUntilSettled();
-        }
+        StateStore.View view = settledView(rig);
         String running = rig.runningVersion();
+        List<JournalEntry> journal = view.journal();
         assertTrue(running.equals(TestRig.V1) || running.equals(TestRig.V2), running);
         BootSettings s = rig.sim.bootloader().read();
         assertFalse(s.upgradeAvailable(), () -> "no trial left armed: " + s + ", running " + running + ", journal "
-                + describe(rig));
+                + describe(journal));
         assertEquals(rig.ports().slots().partitionOf(rig.sim.bootedSlot()), s.rootPart(), "settings name the running root");
         assertEquals(List.of(), rig.sim.state().breadcrumbs());
         assertTrue(rig.ports().supervisor().isRunning());
         assertEquals("user data\n", Files.readString(rig.deviceDir.resolve("data/user/notes.txt")));
-        String end = rig.state();
+        String end = view.state().map(StoredState::stateName).orElse("IDLE");
         // IDLE on the new OS: the damage was found only after the update had committed on the disk, so the
         // rebuild saw nothing in flight; the journal must then say that the database was lost, and why.
-        var last = rig.journal().get(rig.journal().size() - 1);
+        JournalEntry last = journal.get(journal.size() - 1);
         boolean lostAfterCommit = end.equals("IDLE") && last.from().equals("DATABASE_LOST")
                 && last.reason().contains("nothing on the disk shows an update in flight: running " + TestRig.V2);
         assertTrue((end.equals("COMMITTED") || lostAfterCommit) && running.equals(TestRig.V2)
                 || (end.equals("FAILED") || end.equals("IDLE") || end.startsWith("ROLLED_BACK")) && running.equals(TestRig.V1),
-                () -> end + " while running " + running + ", journal " + describe(rig));
+                () -> end + " while running " + running + ", journal " + describe(journal));
     }
 
-    private static String describe(TestRig rig) {
-        try {
-            return rig.journal().stream().map(e -> e.from() + " -" + e.event() + "-> " + e.to() + " (" + e.reason()
-                    + ")").toList().toString();
-        } catch (java.io.IOException e) {
-            return "unreadable: " + e.getMessage();
+    /**
+     * The state and journal in one read, as {@code hupd status} reads them. H2 can carry damage forward unseen
+     * (pages it reads only when it next opens or writes the file), and any open, this read's too, may be the one
+     * that meets it: the next power-on then finds it, keeps the file aside and rebuilds from the disk, as on a
+     * device.
+     */
+    private static StateStore.View settledView(TestRig rig) throws Exception {
+        for (int i = 0; i < 3; i++) {
+            try {
+                return rig.store().read(true);
+            } catch (StateStore.DatabaseDamaged latent) {
+                rig.powerOnUntilSettled();
+            }
         }
+        return fail("the database stayed unreadable through three power-ons");
+    }
+
+    private static String describe(List<JournalEntry> journal) {
+        return journal.stream().map(e -> e.from() + " -" + e.event() + "-> " + e.to() + " (" + e.reason() + ")")
+                .toList().toString();
     }
 
     @Test
@@ -174,5 +185,34 @@ class DatabaseLossTest {
         try (var files = Files.list(db.getParent())) {
             assertTrue(files.anyMatch(p -> p.getFileName().toString().startsWith("state.mv.db.unreadable-")));
         }
+    }
+
+    @Test
+    void aDatabaseBehindTheSlotsItselfStillSeesTheSwitch() throws Exception {
+        TestRig rig = TestRig.create(tmp, "uboot");
+        Path db = rig.sim.dataDir().resolve("hupd/state.mv.db");
+        Path older = tmp.resolve("state-in-LOCKED.mv.db");
+        // The database as it was in LOCKED, before the update recorded its slots: what H2 gives back when it
+        // falls back to an older version of a damaged file.
+        java.util.function.UnaryOperator<io.hupd.runner.StepRegistry> keepACopy = registry -> {
+            io.hupd.steps.Step lock = registry.forState(UpdateState.LOCKED).orElseThrow();
+            return registry.replace(UpdateState.LOCKED, (ctx, log) -> {
+                Files.copy(db, older, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                return lock.run(ctx, log);
+            });
+        };
+        var crashAfterTheSwitch = Faults.at(UpdateState.SWITCHING_BOOT, Faults.Kind.CRASH_AFTER, 1);
+        rig.steps = registry -> crashAfterTheSwitch.apply(keepACopy.apply(registry));
+        assertThrows(Faults.SimulatedCrash.class, () -> rig.update(TestRig.V2));
+        rig.steps = java.util.function.UnaryOperator.identity();
+        Files.copy(older, db, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        assertEquals("LOCKED", rig.state());
+        assertTrue(rig.sim.bootloader().read().upgradeAvailable(), "the switch was done");
+
+        rig.powerOnUntilSettled();
+        assertEquals(TestRig.V2, rig.runningVersion());
+        assertEquals("COMMITTED", rig.state(), rig.trace().toString());
+        assertFalse(rig.sim.bootloader().read().upgradeAvailable());
+        assertTrue(rig.trace().contains("LOCKED -RECOVERED-> SWITCHING_BOOT"), rig.trace().toString());
     }
 }
