@@ -156,14 +156,7 @@ public final class UpdateService {
         String problem;
         try {
             Optional<StoredState> back = store.load();
-            // H2 can also fall back to an older, intact version of a damaged file: then the read succeeds but
-            // says less than this run wrote.
-            problem = wrote == null || back.isPresent() && back.get().stateName().equals(machine.state().name())
-                    && java.util.Objects.equals(back.get().context().updateId, wrote.updateId)
-                    && back.get().context().transitions == wrote.transitions ? null
-                    : "it reads back " + back.map(b -> b.stateName() + " after " + b.context().transitions
-                            + " transitions").orElse("empty") + ", this run wrote " + machine.state() + " after "
-                            + wrote.transitions;
+            problem = wrote == null ? null : lessThanWritten(back, machine.state(), wrote);
         } catch (StateStore.DatabaseDamaged e) {
             problem = e.getMessage();
         }
@@ -178,6 +171,23 @@ public final class UpdateService {
             }
         }
         return end;
+    }
+
+    /**
+     * H2 can fall back to an older, intact version of a damaged file: then the read succeeds but says less than
+     * this run wrote.
+     *
+     * @return what is missing, or null when the read-back is what the run wrote
+     */
+    private static String lessThanWritten(Optional<StoredState> back, UpdateState state, UpdateContext wrote) {
+        if (back.isPresent() && back.get().stateName().equals(state.name())
+                && java.util.Objects.equals(back.get().context().updateId, wrote.updateId)
+                && back.get().context().transitions == wrote.transitions) {
+            return null;
+        }
+        String read = back.map(b -> b.stateName() + " after " + b.context().transitions + " transitions")
+                .orElse("nothing");
+        return "it reads back " + read + ", this run wrote " + state + " after " + wrote.transitions;
     }
 
     /** Set when a database failed in use and was put aside, so that the rebuild that follows journals why. */
