@@ -8,6 +8,7 @@ import io.hupd.persistence.StateStore;
 import io.hupd.persistence.StoredState;
 import io.hupd.ports.BootSettings;
 import io.hupd.testkit.Faults;
+import io.hupd.testkit.FileDamage;
 import io.hupd.testkit.TestRig;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
@@ -42,23 +43,8 @@ class DatabaseLossTest {
     static void damage(Path db, Damage d, long seed) throws Exception {
         switch (d) {
             case DELETE -> Files.delete(db);
-            case TRUNCATE -> {
-                try (RandomAccessFile f = new RandomAccessFile(db.toFile(), "rw")) {
-                    f.setLength(f.length() / 3);
-                }
-            }
-            case BITFLIP -> {
-                Random r = new Random(seed);
-                try (RandomAccessFile f = new RandomAccessFile(db.toFile(), "rw")) {
-                    for (int i = 0; i < 64; i++) {
-                        long at = (long) (r.nextDouble() * f.length());
-                        f.seek(at);
-                        int b = f.read();
-                        f.seek(at);
-                        f.write(b ^ (1 << r.nextInt(8)));
-                    }
-                }
-            }
+            case TRUNCATE -> FileDamage.truncate(db, Files.size(db) / 3);
+            case BITFLIP -> FileDamage.flipBits(db, seed, 64);
         }
     }
 
