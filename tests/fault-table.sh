@@ -38,5 +38,5 @@ echo "| recorded journals replayed | tests/replays on the current definition | $
 echo "| database lost in each state | deleted, truncated, bits flipped | $(cases DatabaseLossTest Ends) |"
 echo "| damaged database file | copies of a mid-update database with 64 flipped bits or truncated, opened, read and written: read intact or reported as damage (then rebuilt from the disk), never a dead end | $damaged |"
 echo "| bad input | malformed, mismatched, not enough space, locked, through the CLI | $(( $(cases UpdateBadInputTest) + $(cases BootBadInputTest) )) |"
-echo "| hostile archives | path traversal, absolute paths, symlink/hardlink/whiteout escapes, bombs | $(cases HostileArchivesTest) |"
+echo "| hostile archives | path traversal, absolute paths, symlink/hardlink/whiteout escapes, bombs (flattened, and surveyed for the one-pass write) | $(cases HostileArchivesTest) |"
 echo "| kill -9 of the real process | SIGKILL at random moments of hupd update, then power-ons | $kills |"
