@@ -22,6 +22,15 @@ public final class Cli {
 
     private Cli() {}
 
+    /** Runs a command that must succeed; returns what it printed on standard output. */
+    public static String ok(String... args) {
+        Run r = hupd(args);
+        if (r.code() != Main.OK) {
+            throw new AssertionError("hupd " + String.join(" ", args) + " exited " + r.code() + ": " + r.err());
+        }
+        return r.out();
+    }
+
     public static synchronized Run hupd(String... args) {
         PrintStream oldOut = System.out;
         PrintStream oldErr = System.err;

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.*;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.hupd.cli.Main;
+import io.hupd.testkit.Cli;
 import io.hupd.testkit.TestRig;
 import java.nio.file.Path;
 import java.util.List;
@@ -16,23 +16,17 @@ class HistoryCommandTest {
     @TempDir
     Path tmp;
 
-    private static String stdout(String... args) {
-        io.hupd.testkit.Cli.Run r = io.hupd.testkit.Cli.hupd(args);
-        assertEquals(Main.OK, r.code(), r.err());
-        return r.out();
-    }
-
     @Test
     void timelineOfACommitAndARollback() throws Exception {
         TestRig rig = TestRig.create(tmp, "uboot");
         String dev = rig.deviceDir.toString();
-        assertEquals("no update has run on this device\n", stdout("history", "--device", dev));
+        assertEquals("no update has run on this device\n", Cli.ok("history", "--device", dev));
         rig.update(TestRig.V2);
         rig.powerOnUntilSettled();
         rig.update(TestRig.BROKEN);
         rig.powerOnUntilSettled();
 
-        String text = stdout("history", "--device", dev);
+        String text = Cli.ok("history", "--device", dev);
         List<String> headers = text.lines().filter(l -> l.startsWith("update ")).toList();
         assertEquals(2, headers.size(), text);
         assertTrue(headers.get(0).endsWith("COMMITTED after " + headers.get(0).replaceAll(".* after ", "")), text);
@@ -43,7 +37,7 @@ class HistoryCommandTest {
         assertTrue(text.lines().anyMatch(l -> l.matches(".* +- +SUCCEEDED +COMMITTING -> COMMITTED")), text);
         assertTrue(text.lines().noneMatch(l -> l.endsWith(" ")), "no trailing blanks");
 
-        JsonNode json = new ObjectMapper().readTree(stdout("history", "--device", dev, "--json"));
+        JsonNode json = new ObjectMapper().readTree(Cli.ok("history", "--device", dev, "--json"));
         assertEquals(2, json.path("updates").size());
         JsonNode first = json.path("updates").get(0);
         assertEquals("COMMITTED", first.path("result").asText());
@@ -52,7 +46,7 @@ class HistoryCommandTest {
         assertTrue(first.path("transitions").get(13).path("msInState").isNull());
 
         String id = first.path("updateId").asText();
-        JsonNode one = new ObjectMapper().readTree(stdout("history", "--device", dev, "--json", "--update", id));
+        JsonNode one = new ObjectMapper().readTree(Cli.ok("history", "--device", dev, "--json", "--update", id));
         assertEquals(1, one.path("updates").size());
         assertEquals(id, one.path("updates").get(0).path("updateId").asText());
     }

@@ -15,6 +15,7 @@ import io.hupd.ports.ImageSourceException;
 import io.hupd.ports.ImageSourceFactory;
 import io.hupd.ports.Progress;
 import java.nio.charset.StandardCharsets;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -174,9 +175,7 @@ class RegistrySourceTest {
         ResolvedImage img = s.resolve();
         BlobStore store = new BlobStore(tmp.resolve("cache"));
         Descriptor d = img.layers().get(0);
-        Path partial = store.path(d.digest()).resolveSibling(".partial-" + d.hex());
-        Files.createDirectories(partial.getParent());
-        Files.write(partial, java.util.Arrays.copyOf(layer, 70_000));
+        leavePartialDownload(store, d, java.util.Arrays.copyOf(layer, 70_000));
         registry.honourRange = false;
 
         long wire = fetch(s, img, store);
@@ -193,9 +192,7 @@ class RegistrySourceTest {
         ResolvedImage img = s.resolve();
         BlobStore store = new BlobStore(tmp.resolve("cache"));
         Descriptor d = img.layers().get(0);
-        Path partial = store.path(d.digest()).resolveSibling(".partial-" + d.hex());
-        Files.createDirectories(partial.getParent());
-        Files.write(partial, new byte[40_000]);
+        leavePartialDownload(store, d, new byte[40_000]);
 
         long wire = fetch(s, img, store);
         assertEquals(img.config().size() + (layer.length - 40_000) + layer.length, wire);
@@ -210,9 +207,7 @@ class RegistrySourceTest {
         ResolvedImage img = s.resolve();
         BlobStore store = new BlobStore(tmp.resolve("cache"));
         Descriptor d = img.layers().get(0);
-        Path partial = store.path(d.digest()).resolveSibling(".partial-" + d.hex());
-        Files.createDirectories(partial.getParent());
-        Files.write(partial, java.util.Arrays.copyOf(layer, 10_000));
+        leavePartialDownload(store, d, java.util.Arrays.copyOf(layer, 10_000));
         registry.hook = ex -> {
             if (ex.getRequestHeaders().getFirst("Range") != null) {
                 ex.getResponseHeaders().set("Content-Range", "bytes 5000-49999/50000");
@@ -256,5 +251,12 @@ class RegistrySourceTest {
         ImageSourceException e = assertThrows(ImageSourceException.class,
                 () -> open(ImageSources.factory(FAST), "os:old").resolve());
         assertTrue(e.getMessage().contains("Docker schema 1 manifest, which is not supported"), e.getMessage());
+    }
+
+    /** What an interrupted download leaves in the cache for the next run to resume from. */
+    private static void leavePartialDownload(BlobStore store, Descriptor d, byte[] kept) throws IOException {
+        Path partial = store.path(d.digest()).resolveSibling(".partial-" + d.hex());
+        Files.createDirectories(partial.getParent());
+        Files.write(partial, kept);
     }
 }
