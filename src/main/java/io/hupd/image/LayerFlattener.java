@@ -10,11 +10,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributeView;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -85,7 +82,7 @@ public final class LayerFlattener {
                 throw new UserInputException("layer " + (i + 1) + ": " + why);
             }
         }
-        Flattening f = new Flattening(root.toRealPath(), limits, null);
+        Flattening f = new Flattening(root.toRealPath(), new FlattenTarget.OnDisk(), limits);
         for (int i = 0; i < layerBlobs.size(); i++) {
             f.applyLayer(i + 1, layerBlobs.get(i), MediaTypes.layerCompression(mediaTypes.get(i)));
         }
@@ -100,15 +97,20 @@ public final class LayerFlattener {
      *     of the flattened folder counts them)
      * @param whyNotAsIs null when the archive, given as it is to a tool that fills a filesystem from a tar (mke2fs
      *     1.47.1 {@code -d}), makes the same tree as {@link #flatten} would; otherwise what stands in the way
+     * @param fileSizes every regular file of the tree by path (hard links under each of their names)
+     * @param kept the content of the regular files the caller asked to keep, each cut after
+     *     {@code keptLimit + 1} bytes
+     * @param directories the folders of the tree, by path ("" is the root)
      */
-    public record Survey(FlattenStats stats, long treeBytes, String whyNotAsIs) {}
+    public record Survey(FlattenStats stats, long treeBytes, String whyNotAsIs, Map<String, Long> fileSizes,
+            Map<String, byte[]> kept, Set<String> directories) {}
 
     /**
-     * Applies every check of {@link #flatten} to one layer, refusing exactly what it refuses, but writes only a
-     * skeleton of the tree into {@code root}: folders, symlinks, hard links and an empty file for each regular
-     * file, except the files {@code keepContent} names (paths like {@code etc/os-release}), which are written in
-     * full. Owners, modes and times are not applied. The checks themselves are the flattener's own, made against
-     * the skeleton on disk, so the two cannot drift apart.
+     * Applies every check of {@link #flatten} to one layer, refusing exactly what it refuses, and writes nothing:
+     * the tree it would make is kept in memory as the kind of each path, the size of each file and the content of
+     * the few files {@code keepContent} names (paths like {@code etc/os-release}). The checks themselves are the
+     * flattener's own, made against that record through the same calls the folder answers (see
+     * {@link FlattenTarget}), so the two cannot drift apart.
      *
      * <p>Besides hostile entries, it notes what the archive holds that a filesystem-from-tar tool would turn into
      * a different tree: whiteouts (which the flattener applies and the tool would write as files), entries whose
@@ -116,19 +118,20 @@ public final class LayerFlattener {
      * extended attributes (the flattener drops them, mke2fs keeps file capabilities), an archive without its end
      * blocks, and names that are not UTF-8.
      *
-     * @param root an empty folder; the caller deletes it afterwards
+     * @param keptLimit bytes kept of each kept file (one more is kept, so that a check can tell it was larger)
      * @throws UserInputException as {@link #flatten} does
      */
-    public static Survey survey(LayerOpener layer, String mediaType, Path root, FlattenLimits limits,
-            Predicate<String> keepContent) throws IOException {
-        checkRoot(root);
+    public static Survey survey(LayerOpener layer, String mediaType, FlattenLimits limits,
+            Predicate<String> keepContent, int keptLimit) throws IOException {
         String why = MediaTypes.whyLayerUnsupported(mediaType);
         if (why != null) {
             throw new UserInputException("layer 1: " + why);
         }
-        Flattening f = new Flattening(root.toRealPath(), limits, keepContent);
+        FlattenTarget.InMemory tree = new FlattenTarget.InMemory(keepContent, keptLimit);
+        Flattening f = new Flattening(Path.of(""), tree, limits);
         f.applyLayer(1, layer, MediaTypes.layerCompression(mediaType));
-        return new Survey(new FlattenStats(f.entries, f.bytes), f.treeBytes, f.notAsIs);
+        return new Survey(new FlattenStats(f.entries, f.bytes), f.treeBytes, f.notAsIs, f.fileSizes,
+                tree.keptContent(), tree.directories());
     }
 
     private static void checkRoot(Path root) throws IOException {
@@ -218,31 +221,13 @@ public final class LayerFlattener {
         }
     }
 
-    /** A skeleton's regular file: created empty, the entry's data read (and so verified) but not written. */
-    private static final class SkeletonFile extends java.io.FilterOutputStream {
-        SkeletonFile(OutputStream emptyFile) {
-            super(emptyFile);
-        }
-
-        @Override
-        public void write(int b) {
-            // discarded
-        }
-
-        @Override
-        public void write(byte[] b, int off, int len) {
-            // discarded
-        }
-    }
-
     private static final class Flattening {
         final Path root;
+        final FlattenTarget tree;
         final FlattenLimits limits;
         long entries;
         long bytes;
         boolean ownershipPermitted = true;
-        /** Non-null in a survey: the skeleton is written, with the content of these paths only. */
-        final Predicate<String> keepContent;
         /** Survey only: sizes of the regular files by path, for hard links and the tree's total. */
         final Map<String, Long> fileSizes = new java.util.HashMap<>();
         long treeBytes;
@@ -258,14 +243,15 @@ public final class LayerFlattener {
         final List<String> whiteoutTargets = new ArrayList<>();
         final List<String> opaqueDirs = new ArrayList<>();
 
-        Flattening(Path root, FlattenLimits limits, Predicate<String> keepContent) {
+        Flattening(Path root, FlattenTarget tree, FlattenLimits limits) {
             this.root = root;
+            this.tree = tree;
             this.limits = limits;
-            this.keepContent = keepContent;
         }
 
+        /** A survey: nothing is written, and owners, modes and times are not applied. */
         boolean surveying() {
-            return keepContent != null;
+            return tree instanceof FlattenTarget.InMemory;
         }
 
         /** The first reason the archive cannot be handed to a filesystem-from-tar tool as it is. */
@@ -390,12 +376,12 @@ public final class LayerFlattener {
             }
             if (directory) {
                 Path dir = parentOf(parts, true).resolve(last);
-                BasicFileAttributes existing = lstat(dir);
-                if (existing == null || !existing.isDirectory()) {
+                FlattenTarget.Kind existing = tree.kind(dir);
+                if (existing != FlattenTarget.Kind.DIRECTORY) {
                     if (existing != null) {
                         removeTree(dir, path);
                     }
-                    Files.createDirectory(dir);
+                    tree.createDirectory(dir);
                 }
                 directories.put(path, Attributes.of(e));
             } else if (e.isSymbolicLink()) {
@@ -410,7 +396,7 @@ public final class LayerFlattener {
                     throw new Refusal("symlink target longer than " + limits.maxPathLength() + " bytes");
                 }
                 Path link = replaceable(parts, path);
-                Files.createSymbolicLink(link, link.getFileSystem().getPath(target));
+                tree.createSymbolicLink(link, target);
                 setOwner(link, Attributes.of(e));
             } else if (type == TarConstants.LF_LINK) {
                 hardLink(e, parts, path);
@@ -481,11 +467,7 @@ public final class LayerFlattener {
             Path file = replaceable(parts, path);
             budgeted.allow(size + 512, "entry data longer than declared");
             long copied = 0;
-            boolean content = !surveying() || keepContent.test(path);
-            try (OutputStream out = content ? Files.newOutputStream(file, StandardOpenOption.CREATE_NEW,
-                    StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS)
-                    : new SkeletonFile(Files.newOutputStream(file, StandardOpenOption.CREATE_NEW,
-                            StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS))) {
+            try (OutputStream out = tree.createFile(file)) {
                 byte[] buf = new byte[BUFFER];
                 while (true) {
                     int n;
@@ -534,19 +516,20 @@ public final class LayerFlattener {
             }
             Path targetParent = parentOf(targetParts, false);
             Path target = targetParent == null ? null : targetParent.resolve(targetParts.get(targetParts.size() - 1));
-            BasicFileAttributes a = target == null ? null : lstat(target);
+            FlattenTarget.Kind a = target == null ? null : tree.kind(target);
             if (a == null) {
                 throw new Refusal("hard link target '" + Text.quote(targetName) + "' does not exist");
             }
-            if (!a.isRegularFile()) {
+            if (a != FlattenTarget.Kind.FILE) {
                 throw new Refusal("hard link target '" + Text.quote(targetName) + "' is not a regular file");
             }
             Path link = replaceable(parts, path);
-            Files.createLink(link, target);
+            tree.createLink(link, target);
             if (surveying()) {
                 treeBytes += fileSizes.getOrDefault(targetPath, 0L);
                 fileSizes.put(path, fileSizes.getOrDefault(targetPath, 0L));
-                if (keepContent.test(path) && !keepContent.test(targetPath)) {
+                FlattenTarget.InMemory memory = (FlattenTarget.InMemory) tree;
+                if (memory.keeps(path) && !memory.keeps(targetPath)) {
                     // the skeleton has no content under the target's name to show under this one
                     notAsIs("a file the checks read is a hard link to '" + Text.quote(targetName) + "'");
                 }
@@ -585,11 +568,7 @@ public final class LayerFlattener {
                 if (d == null) {
                     continue;
                 }
-                List<String> children = new ArrayList<>();
-                try (var list = Files.list(d)) {
-                    list.forEach(c -> children.add(c.getFileName().toString()));
-                }
-                for (String child : children) {
+                for (String child : tree.list(d)) {
                     removeLower(dir.isEmpty() ? child : dir + "/" + child);
                 }
             }
@@ -614,8 +593,7 @@ public final class LayerFlattener {
                 return null;
             }
             Path p = parent.resolve(parts.get(parts.size() - 1));
-            BasicFileAttributes a = lstat(p);
-            return a != null && a.isDirectory() ? p : null;
+            return tree.kind(p) == FlattenTarget.Kind.DIRECTORY ? p : null;
         }
 
         private void removeLower(String path) throws IOException {
@@ -624,11 +602,7 @@ public final class LayerFlattener {
                 if (d == null) {
                     return;
                 }
-                List<String> children = new ArrayList<>();
-                try (var list = Files.list(d)) {
-                    list.forEach(c -> children.add(c.getFileName().toString()));
-                }
-                for (String child : children) {
+                for (String child : tree.list(d)) {
                     removeLower(path + "/" + child);
                 }
                 return;
@@ -645,7 +619,7 @@ public final class LayerFlattener {
                 return;
             }
             Path p = parent.resolve(parts.get(parts.size() - 1));
-            if (lstat(p) != null) {
+            if (tree.kind(p) != null) {
                 removeTree(p, path);
             }
         }
@@ -659,20 +633,20 @@ public final class LayerFlattener {
             Path cur = root;
             for (int i = 0; i < parts.size() - 1; i++) {
                 cur = cur.resolve(parts.get(i));
-                BasicFileAttributes a = lstat(cur);
+                FlattenTarget.Kind a = tree.kind(cur);
                 if (a == null) {
                     if (!create) {
                         return null;
                     }
                     notAsIs("entries that come before their folder's entry");
-                    Files.createDirectory(cur);
+                    tree.createDirectory(cur);
                     continue;
                 }
-                if (a.isSymbolicLink()) {
+                if (a == FlattenTarget.Kind.SYMLINK) {
                     throw new Refusal("parent '" + Text.quote(String.join("/", parts.subList(0, i + 1)))
                             + "' is a symlink; refusing to go through it");
                 }
-                if (!a.isDirectory()) {
+                if (a != FlattenTarget.Kind.DIRECTORY) {
                     throw new Refusal("parent '" + Text.quote(String.join("/", parts.subList(0, i + 1)))
                             + "' is not a directory");
                 }
@@ -683,31 +657,23 @@ public final class LayerFlattener {
         /** The path for a new non-directory entry, with whatever was there removed (never written through). */
         private Path replaceable(List<String> parts, String path) throws IOException {
             Path p = parentOf(parts, true).resolve(parts.get(parts.size() - 1));
-            if (lstat(p) != null) {
+            if (tree.kind(p) != null) {
                 removeTree(p, path);
             }
             return p;
         }
 
         private void removeTree(Path p, String path) throws IOException {
-            BasicFileAttributes a = lstat(p);
+            FlattenTarget.Kind a = tree.kind(p);
             if (a == null) {
                 return;
             }
-            if (a.isDirectory()) {
-                io.hupd.fs.Trees.deleteRecursively(p);
+            if (a == FlattenTarget.Kind.DIRECTORY) {
+                tree.deleteTree(p);
                 directories.remove(path);
                 directories.subMap(path + "/", true, path + "0", false).clear();
             } else {
-                Files.delete(p);
-            }
-        }
-
-        private static BasicFileAttributes lstat(Path p) throws IOException {
-            try {
-                return Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-            } catch (NoSuchFileException e) {
-                return null;
+                tree.delete(p);
             }
         }
 

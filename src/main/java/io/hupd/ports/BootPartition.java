@@ -10,6 +10,12 @@ public interface BootPartition {
     /** Bytes the install would add (new files plus growth of replaced ones, minus what shrinks). */
     long bytesNeeded(Path newBootFiles, BootFilePolicy policy) throws IOException;
 
+    /**
+     * As {@link #bytesNeeded(Path, BootFilePolicy)}, from the sizes of the new boot files by their path under the
+     * boot folder (what a survey of the image's layer knows before anything is written).
+     */
+    long bytesNeeded(java.util.Map<String, Long> newFileSizes, BootFilePolicy policy) throws IOException;
+
     /** Saves the current files so that {@link #restore} can put them back byte for byte; a complete backup is kept. */
     void backup(Path backupDir, BootFilePolicy policy) throws IOException;
 

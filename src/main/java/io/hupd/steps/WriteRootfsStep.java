@@ -9,9 +9,12 @@ import io.hupd.image.ResolvedImage;
 import io.hupd.machine.UpdateContext;
 import io.hupd.ports.Device;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -21,9 +24,10 @@ import java.util.Map;
  * verifies it. Only a verified slot can be switched to.
  *
  * <p>Two ways to fill the slot, with the same checks before it is touched. When the slot writer takes an archive
- * (mke2fs 1.47.1 and later) and the image is one layer, the layer is read once to check every entry while only a
- * skeleton of the tree is written (folders, links, empty files, the content of os-release and the boot files), and
- * mke2fs then fills the slot from the layer itself: no copy of the whole tree in the data partition. Otherwise, or
+ * (mke2fs 1.47.1 and later) and the image is one layer, the layer is read once to check every entry while nothing
+ * is written (the tree it would make is noted in memory: the kind of each path, the size of each file, the content
+ * of os-release), and mke2fs then fills the slot from the layer itself: no copy of the tree in the data partition,
+ * not even of its names. Otherwise, or
  * when the layer holds something mke2fs would turn into a different tree (see {@link LayerFlattener#survey}), the
  * layers are flattened into a staging folder and the slot is filled from that.
  */
@@ -54,18 +58,16 @@ public final class WriteRootfsStep implements Step {
         Files.createDirectories(tree);
         try {
             if (image.layers().size() == 1 && device.slots().writesArchives()) {
-                StepOutcome done = writeFromLayer(image.layers().get(0), store, tree, ctx, log);
+                StepOutcome done = writeFromLayer(image.layers().get(0), store, ctx, log);
                 if (done != null) {
                     return done;
                 }
-                Trees.deleteRecursively(tree);
-                Files.createDirectories(tree);
             }
             reads.run(() -> {
                 LayerFlattener.flattenStreams(blobs, types, tree, FlattenLimits.DEFAULT);
                 return null;
             });
-            String problem = checkTree(tree, Trees.size(tree), ctx);
+            String problem = check(NewRoot.ofFolder(tree), ctx);
             if (problem != null) {
                 return StepOutcome.failed(problem);
             }
@@ -87,17 +89,17 @@ public final class WriteRootfsStep implements Step {
      *
      * @return the outcome, or null when the layer is better staged in a folder (nothing was written to the slot)
      */
-    private StepOutcome writeFromLayer(Descriptor layer, BlobStore store, Path skeleton, UpdateContext ctx,
-            StepLog log) throws IOException {
+    private StepOutcome writeFromLayer(Descriptor layer, BlobStore store, UpdateContext ctx, StepLog log)
+            throws IOException {
         log.info("checking the layer; mke2fs will fill slot " + ctx.spareSlot + " from it, without a staging folder");
         VerifiedReads reads = new VerifiedReads(store);
         LayerFlattener.Survey survey = reads.run(() -> LayerFlattener.survey(reads.opener(layer),
-                layer.mediaType(), skeleton, FlattenLimits.DEFAULT, WriteRootfsStep::readByChecks));
+                layer.mediaType(), FlattenLimits.DEFAULT, OS_RELEASE::equals, OS_RELEASE_LIMIT));
         if (survey.whyNotAsIs() != null) {
             log.info("staging the root filesystem in a folder: the layer has " + survey.whyNotAsIs());
             return null;
         }
-        String problem = checkTree(skeleton, survey.treeBytes(), ctx);
+        String problem = check(NewRoot.ofSurvey(survey), ctx);
         if (problem != null) {
             return StepOutcome.failed(problem);
         }
@@ -160,16 +162,64 @@ public final class WriteRootfsStep implements Step {
         }
     }
 
-    /** The files whose content the checks read: the identity and the boot partition's new files. */
-    private static boolean readByChecks(String path) {
-        return path.equals("etc/os-release") || path.startsWith("resin-boot/");
+    private static final String OS_RELEASE = "etc/os-release";
+    private static final String BOOT_FILES = "resin-boot";
+    /** os-release is a few hundred bytes; a larger one is refused rather than read into memory. */
+    static final int OS_RELEASE_LIMIT = 64 * 1024;
+
+    /**
+     * What the checks read of a new root, from its staging folder or from a survey of its layer.
+     *
+     * @param osRelease the content of /etc/os-release (cut after {@link #OS_RELEASE_LIMIT} + 1 bytes), null when it
+     *     is not a regular file
+     * @param bootFiles the sizes of the regular files under /resin-boot by their path there, null when the tree has
+     *     no such folder
+     */
+    private record NewRoot(byte[] osRelease, long treeBytes, Map<String, Long> bootFiles) {
+        static NewRoot ofFolder(Path tree) throws IOException {
+            Path osRelease = tree.resolve(OS_RELEASE);
+            byte[] content = null;
+            if (Files.isRegularFile(osRelease, LinkOption.NOFOLLOW_LINKS)) {
+                try (var in = Files.newInputStream(osRelease, LinkOption.NOFOLLOW_LINKS)) {
+                    content = in.readNBytes(OS_RELEASE_LIMIT + 1);
+                }
+            }
+            Path boot = tree.resolve(BOOT_FILES);
+            Map<String, Long> bootFiles = null;
+            if (Files.isDirectory(boot, LinkOption.NOFOLLOW_LINKS)) {
+                bootFiles = new HashMap<>();
+                try (var walk = Files.walk(boot)) {
+                    for (Path f : (Iterable<Path>) walk::iterator) {
+                        if (Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS)) {
+                            bootFiles.put(boot.relativize(f).toString(), Files.size(f));
+                        }
+                    }
+                }
+            }
+            return new NewRoot(content, Trees.size(tree), bootFiles);
+        }
+
+        static NewRoot ofSurvey(LayerFlattener.Survey survey) {
+            Map<String, Long> bootFiles = null;
+            if (survey.directories().contains(BOOT_FILES)) {
+                bootFiles = new HashMap<>();
+                String under = BOOT_FILES + "/";
+                for (Map.Entry<String, Long> f : survey.fileSizes().entrySet()) {
+                    if (f.getKey().startsWith(under)) {
+                        bootFiles.put(f.getKey().substring(under.length()), f.getValue());
+                    }
+                }
+            }
+            return new NewRoot(survey.kept().get(OS_RELEASE), survey.treeBytes(), bootFiles);
+        }
     }
 
-    private String checkTree(Path tree, long treeBytes, UpdateContext ctx) throws IOException {
-        String identity = checkIdentity(tree, ctx);
+    private String check(NewRoot root, UpdateContext ctx) throws IOException {
+        String identity = checkIdentity(root.osRelease(), ctx);
         if (identity != null) {
             return identity;
         }
+        long treeBytes = root.treeBytes();
         // ext4 needs room for its own metadata (inode tables, journal): ask for a tenth more plus 4 MiB.
         long capacity = device.slots().capacityBytes(ctx.spareSlot);
         if (treeBytes + treeBytes / 10 + (4 << 20) > capacity) {
@@ -177,9 +227,8 @@ public final class WriteRootfsStep implements Step {
                     + ctx.spareSlot + " (" + PreflightStep.mib(capacity) + " MiB)";
         }
         // balena's dry run, before anything is written: the boot partition must keep 512 KiB free.
-        Path bootFiles = tree.resolve("resin-boot");
-        if (Files.isDirectory(bootFiles, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-            long needed = device.boot().bytesNeeded(bootFiles, device.bootFilePolicy());
+        if (root.bootFiles() != null) {
+            long needed = device.boot().bytesNeeded(root.bootFiles(), device.bootFilePolicy());
             long free = device.boot().freeBytes();
             if (free - needed < UpdateBootFilesStep.MINIMUM_FREE_AFTER) {
                 return UpdateBootFilesStep.spaceMessage(needed, free);
@@ -188,13 +237,15 @@ public final class WriteRootfsStep implements Step {
         return null;
     }
 
-    private String checkIdentity(Path tree, UpdateContext ctx) throws IOException {
-        Path osRelease = tree.resolve("etc/os-release");
-        if (!Files.isRegularFile(osRelease, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+    private String checkIdentity(byte[] osRelease, UpdateContext ctx) {
+        if (osRelease == null) {
             return "the image has no /etc/os-release: it is not an OS image";
         }
-        Map<String, String> fields = OsRelease.parse(Files.readString(osRelease));
-        String version = fields.get("VERSION_ID");
+        if (osRelease.length > OS_RELEASE_LIMIT) {
+            return "the image's /etc/os-release is larger than " + OS_RELEASE_LIMIT / 1024 + " KiB: it is not an "
+                    + "os-release file";
+        }
+        Map<String, String> fields = OsRelease.parse(new String(osRelease, StandardCharsets.UTF_8));        String version = fields.get("VERSION_ID");
         if (version == null) {
             return "the image's /etc/os-release has no VERSION_ID";
         }

@@ -143,11 +143,32 @@ class UpdateBadInputTest {
     @ValueSource(strings = {"layer", "folder"})
     void imageWithoutOsRelease(String staging) throws Exception {
         stageIn(staging);
-        // OciLayoutWriter adds os-release, so this image's layer is packed without one by the real umoci.
         Path rootfs = tmp.resolve("bare");
         Files.createDirectories(rootfs.resolve("boot"));
         Files.writeString(rootfs.resolve("boot/init"), "kernel\n");
-        Path layout = tmp.resolve("bare-layout");
+        refused(1, "no /etc/os-release", "update", "--device", dev, "--target-version", "2.200.0",
+                "--image", packedByUmoci(rootfs, "bare-layout"));
+        tookTheWay(staging);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"layer", "folder"})
+    void anOsReleaseTooLargeToBeOne(String staging) throws Exception {
+        stageIn(staging);
+        Path rootfs = tmp.resolve("padded");
+        Files.createDirectories(rootfs.resolve("boot"));
+        Files.createDirectories(rootfs.resolve("etc"));
+        Files.writeString(rootfs.resolve("boot/init"), "kernel\n");
+        Files.writeString(rootfs.resolve("etc/os-release"), "VERSION_ID=2.200.0\nBALENA_DEVICE_TYPE=" + TestRig.TYPE
+                + "\n" + "# padding\n".repeat(7000));
+        refused(1, "/etc/os-release is larger than 64 KiB", "update", "--device", dev, "--target-version", "2.200.0",
+                "--image", packedByUmoci(rootfs, "padded-layout"));
+        tookTheWay(staging);
+    }
+
+    /** A one-layer image of the folder as it is, packed by the real umoci (OciLayoutWriter would add os-release). */
+    private String packedByUmoci(Path rootfs, String name) throws Exception {
+        Path layout = tmp.resolve(name);
         io.hupd.fs.Commands.check(java.util.List.of("umoci", "init", "--layout", layout.toString()),
                 java.time.Duration.ofSeconds(30));
         io.hupd.fs.Commands.check(java.util.List.of("umoci", "new", "--image", layout + ":base"),
@@ -156,9 +177,7 @@ class UpdateBadInputTest {
                 "2.200.0", rootfs.toString(), "/"), java.time.Duration.ofSeconds(30));
         io.hupd.fs.Commands.check(java.util.List.of("umoci", "config", "--image", layout + ":2.200.0",
                 "--architecture", "arm64", "--os", "linux"), java.time.Duration.ofSeconds(30));
-        refused(1, "no /etc/os-release", "update", "--device", dev, "--target-version", "2.200.0",
-                "--image", "oci:" + layout + ":2.200.0");
-        tookTheWay(staging);
+        return "oci:" + layout + ":2.200.0";
     }
 
     @Test

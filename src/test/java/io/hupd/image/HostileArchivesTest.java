@@ -59,21 +59,28 @@ class HostileArchivesTest {
         assertRefusedAndContained(c, e, work, root);
     }
 
-    /** The check-only pass that comes before mke2fs reads a layer itself refuses exactly what flattening does. */
+    /**
+     * The check-only pass that comes before mke2fs reads a layer itself refuses exactly what flattening does, with
+     * the same words, and writes nothing at all.
+     */
     @ParameterizedTest(name = "{0}")
     @MethodSource("oneLayerCases")
-    void isRefusedBySurveyAndNothingOutsideTheRootChanges(HostileArchives.Case c) throws IOException {
+    void isRefusedBySurveyAsByFlatteningAndNothingIsWritten(HostileArchives.Case c) throws IOException {
         Path work = Files.createDirectories(tmp.resolve("survey").resolve(c.name()));
-        Path root = Files.createDirectories(work.resolve("root"));
         Path layer = c.layers().get(0);
 
         UserInputException e = assertThrows(UserInputException.class,
-                () -> LayerFlattener.survey(() -> Files.newInputStream(layer), MediaTypes.OCI_LAYER_GZIP, root,
-                        c.limits(), p -> false));
+                () -> LayerFlattener.survey(() -> Files.newInputStream(layer), MediaTypes.OCI_LAYER_GZIP,
+                        c.limits(), p -> p.equals("etc/os-release"), 1024));
 
-        assertRefusedAndContained(c, e, work, root);
+        assertRefusedAndContained(c, e, work, null);
+        Path flattened = Files.createDirectories(tmp.resolve("survey-control").resolve(c.name()));
+        UserInputException byFlattening = assertThrows(UserInputException.class,
+                () -> LayerFlattener.flatten(c.layers(), List.of(MediaTypes.OCI_LAYER_GZIP), flattened, c.limits()));
+        assertEquals(byFlattening.getMessage(), e.getMessage());
     }
 
+    /** @param root the folder the layers were flattened into; null for a survey, which has none */
     private void assertRefusedAndContained(HostileArchives.Case c, UserInputException e, Path work, Path root)
             throws IOException {
         assertTrue(e.getMessage().contains(c.expected()), "'" + e.getMessage() + "' lacks '" + c.expected() + "'");
@@ -85,10 +92,11 @@ class HostileArchivesTest {
             assertEquals(List.of(sentinel), s.toList(), "nothing created beside the sentinel");
         }
         try (Stream<Path> s = Files.list(work)) {
-            assertEquals(List.of(root), s.toList(), "nothing created beside the root");
+            assertEquals(root == null ? List.of() : List.of(root), s.toList(), "nothing created beside the root");
         }
         assertFalse(Files.exists(Path.of("/", HostileArchives.ESCAPE_NAME)));
         assertFalse(Files.exists(Path.of("/tmp", HostileArchives.ESCAPE_NAME)));
+        assertFalse(Files.exists(Path.of(HostileArchives.ESCAPE_NAME)), "nothing in the working folder either");
     }
 
     @Test

@@ -4,28 +4,36 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.hupd.fs.Trees;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The check-only pass over a layer: its skeleton, its sizes, and what keeps mke2fs from reading it as it is. */
+/** The check-only pass over a layer: the tree it notes, its sizes, and what keeps mke2fs from reading it as it is. */
 class LayerSurveyTest {
     @TempDir
     Path tmp;
     int n;
 
-    private LayerFlattener.Survey survey(TarLayer layer) throws IOException {
+    private Path blob(TarLayer layer) throws IOException {
         n++;
-        Path blob = layer.writeGzip(tmp.resolve("layer" + n + ".tar.gz"));
-        Path root = Files.createDirectories(tmp.resolve("root" + n));
-        return LayerFlattener.survey(() -> Files.newInputStream(blob), MediaTypes.OCI_LAYER_GZIP, root,
-                FlattenLimits.DEFAULT, p -> p.equals("etc/os-release"));
+        return layer.writeGzip(tmp.resolve("layer" + n + ".tar.gz"));
     }
 
-    private Path root() {
-        return tmp.resolve("root" + n);
+    private LayerFlattener.Survey survey(TarLayer layer) throws IOException {
+        Path blob = blob(layer);
+        return LayerFlattener.survey(() -> Files.newInputStream(blob), MediaTypes.OCI_LAYER_GZIP,
+                FlattenLimits.DEFAULT, p -> p.equals("etc/os-release"), 64);
     }
 
     @Test
@@ -36,9 +44,59 @@ class LayerSurveyTest {
         assertNull(s.whyNotAsIs());
         assertEquals(13 + 5000 + 5000, s.treeBytes(), "a hard-linked file counts once per name");
         assertEquals(13 + 5000, s.stats().bytes());
-        assertEquals("VERSION_ID=1\n", Files.readString(root().resolve("etc/os-release")));
-        assertEquals(0, Files.size(root().resolve("usr/big")), "the skeleton has no content");
-        assertTrue(Files.isSymbolicLink(root().resolve("usr/link")));
+        assertEquals("VERSION_ID=1\n", new String(s.kept().get("etc/os-release"), StandardCharsets.UTF_8));
+        assertEquals(Set.of("etc/os-release"), s.kept().keySet(), "only the kept file's content");
+        assertEquals(Map.of("etc/os-release", 13L, "usr/big", 5000L, "usr/big2", 5000L), s.fileSizes());
+        assertEquals(Set.of("", "etc", "usr"), s.directories());
+        try (Stream<Path> files = Files.list(tmp)) {
+            assertEquals(List.of(tmp.resolve("layer" + n + ".tar.gz")), files.toList(), "nothing written");
+        }
+    }
+
+    @Test
+    void aKeptFileIsCutJustAfterTheLimit() throws IOException {
+        LayerFlattener.Survey s = survey(TarLayer.create().dir("etc").file("etc/os-release", "x".repeat(1000)));
+        assertEquals(65, s.kept().get("etc/os-release").length, "the limit and one byte to tell it was larger");
+        assertEquals(1000L, s.fileSizes().get("etc/os-release"));
+    }
+
+    /**
+     * The survey's tree is the one flattening writes on disk, for layers that replace, link and nest: the same
+     * folders and the same files with the same sizes.
+     */
+    @Test
+    void theSurveySeesTheTreeFlatteningWrites() throws IOException {
+        List<TarLayer> layers = List.of(
+                TarLayer.create().dir("./").dir("etc").file("etc/os-release", "VERSION_ID=1\n").dir("usr")
+                        .dir("usr/lib").file("usr/lib/a.so.1", new byte[3000], 0755).symlink("usr/lib/a.so", "a.so.1")
+                        .hardlink("usr/a-again", "usr/lib/a.so.1").dir("resin-boot").file("resin-boot/config.txt", "x")
+                        .dir("resin-boot/overlays").file("resin-boot/overlays/o.dtbo", new byte[700], 0644),
+                TarLayer.create().file("a/b/c", "entry before its folders").dir("a").symlink("l", "a/b")
+                        .hardlink("a/h", "a/b/c"),
+                TarLayer.create().dir("d").file("d/.wh.gone", "").file("d/kept", "k").dir("e")
+                        .file("e/.wh..wh..opq", ""));
+        for (TarLayer layer : layers) {
+            Path blob = blob(layer);
+            LayerFlattener.Survey s = LayerFlattener.survey(() -> Files.newInputStream(blob),
+                    MediaTypes.OCI_LAYER_GZIP, FlattenLimits.DEFAULT, p -> false, 0);
+            Path root = Files.createDirectories(tmp.resolve("flat" + n));
+            LayerFlattener.flatten(List.of(blob), List.of(MediaTypes.OCI_LAYER_GZIP), root, FlattenLimits.DEFAULT);
+            Map<String, Long> files = new TreeMap<>();
+            Set<String> dirs = new TreeSet<>();
+            try (Stream<Path> walk = Files.walk(root)) {
+                for (Path p : (Iterable<Path>) walk::iterator) {
+                    String rel = root.relativize(p).toString();
+                    if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
+                        dirs.add(rel);
+                    } else if (Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
+                        files.put(rel, Files.size(p));
+                    }
+                }
+            }
+            assertEquals(files, new TreeMap<>(s.fileSizes()), "layer " + n);
+            assertEquals(dirs, new TreeSet<>(s.directories()), "layer " + n);
+            assertEquals(Trees.size(root), s.treeBytes(), "layer " + n);
+        }
     }
 
     @Test

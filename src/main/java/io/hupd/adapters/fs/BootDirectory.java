@@ -55,15 +55,25 @@ public final class BootDirectory implements BootPartition {
 
     @Override
     public long bytesNeeded(Path newBootFiles, BootFilePolicy policy) throws IOException {
+        java.util.Map<String, Long> sizes = new java.util.HashMap<>();
+        for (String f : files(newBootFiles)) {
+            sizes.put(f, Files.size(newBootFiles.resolve(f)));
+        }
+        return bytesNeeded(sizes, policy);
+    }
+
+    @Override
+    public long bytesNeeded(java.util.Map<String, Long> newFileSizes, BootFilePolicy policy) throws IOException {
         recover();
         long needed = 0;
-        for (String f : files(newBootFiles)) {
-            if (!willInstall(f, policy)) {
+        for (java.util.Map.Entry<String, Long> e : newFileSizes.entrySet()) {
+            String f = e.getKey();
+            if (RollForwardFiles.isWorkFile(f.substring(f.lastIndexOf('/') + 1)) || !willInstall(f, policy)) {
                 continue;
             }
             Path current = dir.resolve(f);
             long old = Files.isRegularFile(current, LinkOption.NOFOLLOW_LINKS) ? roundUp(Files.size(current)) : 0;
-            needed += roundUp(Files.size(newBootFiles.resolve(f))) - old;
+            needed += roundUp(e.getValue()) - old;
         }
         return needed;
     }
