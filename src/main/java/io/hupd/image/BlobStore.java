@@ -109,15 +109,18 @@ public final class BlobStore {
 
     /**
      * Opens a stored blob for a reader that hashes it on the way: the layer flattener reads each byte once
-     * instead of once to verify and once to extract. {@link VerifyingStream#close} reads whatever the reader left
-     * (tar padding, a reader that stopped early), so {@link VerifyingStream#check} has seen every byte.
+     * instead of once to verify and once to extract, and the hashing runs on a thread of its own (see
+     * {@link HashingReadAhead}). {@link VerifyingStream#close} reads whatever the reader left (tar padding, a reader
+     * that stopped early), so {@link VerifyingStream#check} has seen every byte.
      *
      * @throws ImageSourceException when it is missing from the store
      */
     public VerifyingStream openVerifying(Descriptor d) throws IOException {
         Path p = path(d.digest());
+        MessageDigest md = Digests.newSha256();
         try {
-            return new VerifyingStream(d, p, Files.newInputStream(p, LinkOption.NOFOLLOW_LINKS));
+            // one byte past the declared size is enough to know the blob is too long
+            return new VerifyingStream(d, p, md, new HashingReadAhead(p, md, d.size() + 1));
         } catch (NoSuchFileException e) {
             throw new ImageSourceException("blob " + d.digest() + " is missing from the store " + dir);
         }
@@ -127,49 +130,21 @@ public final class BlobStore {
     public static final class VerifyingStream extends java.io.FilterInputStream {
         private final Descriptor d;
         private final Path file;
-        private final MessageDigest md = Digests.newSha256();
-        private long size;
+        private final MessageDigest md;
+        private final HashingReadAhead hashing;
         private boolean closed;
 
-        private VerifyingStream(Descriptor d, Path file, InputStream in) {
-            super(in);
+        private VerifyingStream(Descriptor d, Path file, MessageDigest md, HashingReadAhead hashing) {
+            super(hashing);
             this.d = d;
             this.file = file;
-        }
-
-        @Override
-        public int read() throws IOException {
-            int b = in.read();
-            if (b >= 0) {
-                md.update((byte) b);
-                size++;
-            }
-            return b;
+            this.md = md;
+            this.hashing = hashing;
         }
 
         @Override
         public int read(byte[] b, int off, int len) throws IOException {
-            int n = in.read(b, off, len);
-            if (n > 0) {
-                md.update(b, off, n);
-                size += n;
-            }
-            return n;
-        }
-
-        /** Skipped bytes are read and hashed too: a skip must not let unverified bytes through. */
-        @Override
-        public long skip(long n) throws IOException {
-            byte[] buf = new byte[(int) Math.min(BUFFER, Math.max(0, n))];
-            long done = 0;
-            while (done < n) {
-                int r = read(buf, 0, (int) Math.min(buf.length, n - done));
-                if (r < 0) {
-                    break;
-                }
-                done += r;
-            }
-            return done;
+            return in.read(b, off, len);
         }
 
         @Override
@@ -185,9 +160,8 @@ public final class BlobStore {
             closed = true;
             try {
                 byte[] buf = new byte[BUFFER];
-                // one byte past the declared size is enough to know the blob is too long
-                while (size <= d.size() && read(buf, 0, buf.length) >= 0) {
-                    // hashing happens in read
+                while (read(buf, 0, buf.length) >= 0) {
+                    // the read-ahead hashes what it hands over
                 }
             } finally {
                 in.close();
@@ -202,7 +176,7 @@ public final class BlobStore {
          */
         public void check() throws IOException {
             close();
-            judge(d, size, md, file);
+            judge(d, hashing.size(), md, file);
         }
     }
 
