@@ -225,6 +225,8 @@ public final class LayerFlattener {
         final Path root;
         final FlattenTarget tree;
         final FlattenLimits limits;
+        /** One for all files: a buffer per file was 128 KiB of garbage for each of thousands of small files. */
+        final byte[] copyBuffer = new byte[BUFFER];
         long entries;
         long bytes;
         boolean ownershipPermitted = true;
@@ -383,7 +385,9 @@ public final class LayerFlattener {
                     }
                     tree.createDirectory(dir);
                 }
-                directories.put(path, Attributes.of(e));
+                if (!surveying()) {
+                    directories.put(path, Attributes.of(e));
+                }
             } else if (e.isSymbolicLink()) {
                 String target = e.getLinkName();
                 if (target.isEmpty()) {
@@ -468,7 +472,7 @@ public final class LayerFlattener {
             budgeted.allow(size + 512, "entry data longer than declared");
             long copied = 0;
             try (OutputStream out = tree.createFile(file)) {
-                byte[] buf = new byte[BUFFER];
+                byte[] buf = copyBuffer;
                 while (true) {
                     int n;
                     try {
