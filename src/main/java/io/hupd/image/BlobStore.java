@@ -55,6 +55,37 @@ public final class BlobStore {
     }
 
     /**
+     * The file a blob is being written to right now, by {@link #put} or by a registry download: the newest of its
+     * {@code .tmp-} or {@code .partial-} files; empty when there is none.
+     */
+    public java.util.Optional<Path> fileBeingWritten(Descriptor d) throws IOException {
+        Path dirOfBlobs = path(d.digest()).getParent();
+        Path newest = null;
+        long newestTime = Long.MIN_VALUE;
+        if (!Files.isDirectory(dirOfBlobs, LinkOption.NOFOLLOW_LINKS)) {
+            return java.util.Optional.empty();
+        }
+        try (java.nio.file.DirectoryStream<Path> files = Files.newDirectoryStream(dirOfBlobs)) {
+            for (Path p : files) {
+                String name = p.getFileName().toString();
+                if (name.startsWith(".tmp-" + d.hex() + "-") || name.equals(ResumableDownload.PARTIAL_PREFIX + d.hex())) {
+                    try {
+                        long t = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS)
+                                .lastModifiedTime().toMillis();
+                        if (t > newestTime) {
+                            newest = p;
+                            newestTime = t;
+                        }
+                    } catch (NoSuchFileException e) {
+                        // renamed or removed while listed
+                    }
+                }
+            }
+        }
+        return java.util.Optional.ofNullable(newest);
+    }
+
+    /**
      * Streams {@code in} into the store while hashing it, reading at most one byte more than {@code d.size()}
      * (so an endless stream is cut off at once). Calls only {@link Progress#advance}; the caller starts and
      * finishes the task.

@@ -5,6 +5,7 @@ import java.io.InputStream;
 import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.channels.ReadableByteChannel;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -17,8 +18,8 @@ import java.util.concurrent.BlockingQueue;
  * flattener, busy inflating and parsing) no longer pays for SHA-256 of the compressed blob, which runs on the other
  * core. A few chunks are read ahead, no more, so memory stays a fixed {@code CHUNKS * CHUNK} bytes.
  *
- * <p>The digest and the byte count are complete once the stream has been read to its end (or {@link #close}d, which
- * waits for the thread): {@link #finish} returns them. A read error on the thread is raised by the next read.
+ * <p>The digest and the byte count are complete once the stream has been read to its end: {@link #size} returns the
+ * count, the caller's digest holds the hash. A read error on the thread is raised by the next read.
  */
 final class HashingReadAhead extends InputStream {
     private static final int CHUNK = 256 * 1024;
@@ -41,8 +42,12 @@ final class HashingReadAhead extends InputStream {
      *     it is too long without reading all of it
      */
     HashingReadAhead(Path file, MessageDigest md, long limit) throws IOException {
+        this(FileChannel.open(file, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS), md, limit);
+    }
+
+    /** As {@link #HashingReadAhead(Path, MessageDigest, long)}, from a channel it closes when done. */
+    HashingReadAhead(ReadableByteChannel ch, MessageDigest md, long limit) {
         this.md = md;
-        FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
         for (int i = 0; i < CHUNKS; i++) {
             free.add(ByteBuffer.allocate(CHUNK));
         }
@@ -51,7 +56,7 @@ final class HashingReadAhead extends InputStream {
         reader.start();
     }
 
-    private void readAll(FileChannel ch, long limit) {
+    private void readAll(ReadableByteChannel ch, long limit) {
         try (ch) {
             long left = limit;
             while (left > 0 && !closed) {

@@ -534,7 +534,7 @@ public final class LayerFlattener {
                 fileSizes.put(path, fileSizes.getOrDefault(targetPath, 0L));
                 FlattenTarget.InMemory memory = (FlattenTarget.InMemory) tree;
                 if (memory.keeps(path) && !memory.keeps(targetPath)) {
-                    // the skeleton has no content under the target's name to show under this one
+                    // the survey keeps no content under the target's name to show under this one
                     notAsIs("a file the checks read is a hard link to '" + Text.quote(targetName) + "'");
                 }
             }

@@ -57,7 +57,21 @@ public final class FetchStep implements Step {
                 }
                 // Pinned before the download, so a run resumed after a crash fetches the same digests.
                 PinnedImage.save(work, image);
-                long bytes = source.fetch(image, store, log.progress());
+                LayerCheck.DuringFetch check = checksDuringFetch(image, store) ? LayerCheck.DuringFetch.start(
+                        store, image.layers().get(0)) : null;
+                long bytes;
+                boolean fetched = false;
+                try {
+                    bytes = source.fetch(image, store, log.progress());
+                    fetched = true;
+                } finally {
+                    if (check != null) {
+                        String outcome = check.fetchEnded(fetched, work);
+                        if (outcome != null) {
+                            log.info(outcome);
+                        }
+                    }
+                }
                 ctx.source = ref;
                 ctx.manifestDigest = image.manifestDigest();
                 ctx.bytesFetched = bytes;
@@ -81,6 +95,14 @@ public final class FetchStep implements Step {
             }
         }
         return StepOutcome.failed("all image sources failed: " + String.join("; ", ctx.sourceFailures));
+    }
+
+    /**
+     * The layer is checked while it downloads when WRITING_ROOTFS will want that check (one layer, a slot writer
+     * that takes archives) and the layer is not in the cache already (then nothing is written to follow).
+     */
+    private boolean checksDuringFetch(ResolvedImage image, BlobStore store) {
+        return image.layers().size() == 1 && device.slots().writesArchives() && !store.has(image.layers().get(0));
     }
 
     /** A tag is read once per update: a resumed fetch of the same source keeps the digests it pinned. */

@@ -58,7 +58,7 @@ public final class WriteRootfsStep implements Step {
         Files.createDirectories(tree);
         try {
             if (image.layers().size() == 1 && device.slots().writesArchives()) {
-                StepOutcome done = writeFromLayer(image.layers().get(0), store, ctx, log);
+                StepOutcome done = writeFromLayer(image.layers().get(0), store, work, ctx, log);
                 if (done != null) {
                     return done;
                 }
@@ -67,7 +67,7 @@ public final class WriteRootfsStep implements Step {
                 LayerFlattener.flattenStreams(blobs, types, tree, FlattenLimits.DEFAULT);
                 return null;
             });
-            String problem = check(NewRoot.ofFolder(tree), ctx);
+            String problem = check(LayerCheck.NewRoot.ofFolder(tree), ctx);
             if (problem != null) {
                 return StepOutcome.failed(problem);
             }
@@ -85,21 +85,27 @@ public final class WriteRootfsStep implements Step {
     }
 
     /**
-     * The one-pass way: a survey of the layer, the checks on its skeleton, then the slot filled from the layer.
+     * The one-pass way: a survey of the layer, the checks on what it noted, then the slot filled from the layer.
      *
      * @return the outcome, or null when the layer is better staged in a folder (nothing was written to the slot)
      */
-    private StepOutcome writeFromLayer(Descriptor layer, BlobStore store, UpdateContext ctx, StepLog log)
-            throws IOException {
-        log.info("checking the layer; mke2fs will fill slot " + ctx.spareSlot + " from it, without a staging folder");
-        VerifiedReads reads = new VerifiedReads(store);
-        LayerFlattener.Survey survey = reads.run(() -> LayerFlattener.survey(reads.opener(layer),
-                layer.mediaType(), FlattenLimits.DEFAULT, OS_RELEASE::equals, OS_RELEASE_LIMIT));
-        if (survey.whyNotAsIs() != null) {
-            log.info("staging the root filesystem in a folder: the layer has " + survey.whyNotAsIs());
+    private StepOutcome writeFromLayer(Descriptor layer, BlobStore store, Path work, UpdateContext ctx,
+            StepLog log) throws IOException {
+        LayerCheck check = LayerCheck.load(work, layer.digest()).orElse(null);
+        if (check == null) {
+            log.info("checking the layer; mke2fs will fill slot " + ctx.spareSlot + " from it, without a staging "
+                    + "folder");
+            VerifiedReads reads = new VerifiedReads(store);
+            check = reads.run(() -> LayerCheck.survey(layer, reads.opener(layer)));
+        } else {
+            log.info("the layer was checked during the download; mke2fs will fill slot " + ctx.spareSlot
+                    + " from it, without a staging folder");
+        }
+        if (check.whyNotAsIs() != null) {
+            log.info("staging the root filesystem in a folder: the layer has " + check.whyNotAsIs());
             return null;
         }
-        String problem = check(NewRoot.ofSurvey(survey), ctx);
+        String problem = check(check.root(), ctx);
         if (problem != null) {
             return StepOutcome.failed(problem);
         }
@@ -162,59 +168,7 @@ public final class WriteRootfsStep implements Step {
         }
     }
 
-    private static final String OS_RELEASE = "etc/os-release";
-    private static final String BOOT_FILES = "resin-boot";
-    /** os-release is a few hundred bytes; a larger one is refused rather than read into memory. */
-    static final int OS_RELEASE_LIMIT = 64 * 1024;
-
-    /**
-     * What the checks read of a new root, from its staging folder or from a survey of its layer.
-     *
-     * @param osRelease the content of /etc/os-release (cut after {@link #OS_RELEASE_LIMIT} + 1 bytes), null when it
-     *     is not a regular file
-     * @param bootFiles the sizes of the regular files under /resin-boot by their path there, null when the tree has
-     *     no such folder
-     */
-    private record NewRoot(byte[] osRelease, long treeBytes, Map<String, Long> bootFiles) {
-        static NewRoot ofFolder(Path tree) throws IOException {
-            Path osRelease = tree.resolve(OS_RELEASE);
-            byte[] content = null;
-            if (Files.isRegularFile(osRelease, LinkOption.NOFOLLOW_LINKS)) {
-                try (var in = Files.newInputStream(osRelease, LinkOption.NOFOLLOW_LINKS)) {
-                    content = in.readNBytes(OS_RELEASE_LIMIT + 1);
-                }
-            }
-            Path boot = tree.resolve(BOOT_FILES);
-            Map<String, Long> bootFiles = null;
-            if (Files.isDirectory(boot, LinkOption.NOFOLLOW_LINKS)) {
-                bootFiles = new HashMap<>();
-                try (var walk = Files.walk(boot)) {
-                    for (Path f : (Iterable<Path>) walk::iterator) {
-                        if (Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS)) {
-                            bootFiles.put(boot.relativize(f).toString(), Files.size(f));
-                        }
-                    }
-                }
-            }
-            return new NewRoot(content, Trees.size(tree), bootFiles);
-        }
-
-        static NewRoot ofSurvey(LayerFlattener.Survey survey) {
-            Map<String, Long> bootFiles = null;
-            if (survey.directories().contains(BOOT_FILES)) {
-                bootFiles = new HashMap<>();
-                String under = BOOT_FILES + "/";
-                for (Map.Entry<String, Long> f : survey.fileSizes().entrySet()) {
-                    if (f.getKey().startsWith(under)) {
-                        bootFiles.put(f.getKey().substring(under.length()), f.getValue());
-                    }
-                }
-            }
-            return new NewRoot(survey.kept().get(OS_RELEASE), survey.treeBytes(), bootFiles);
-        }
-    }
-
-    private String check(NewRoot root, UpdateContext ctx) throws IOException {
+    private String check(LayerCheck.NewRoot root, UpdateContext ctx) throws IOException {
         String identity = checkIdentity(root.osRelease(), ctx);
         if (identity != null) {
             return identity;
@@ -241,8 +195,9 @@ public final class WriteRootfsStep implements Step {
         if (osRelease == null) {
             return "the image has no /etc/os-release: it is not an OS image";
         }
-        if (osRelease.length > OS_RELEASE_LIMIT) {
-            return "the image's /etc/os-release is larger than " + OS_RELEASE_LIMIT / 1024 + " KiB: it is not an "
+        if (osRelease.length > LayerCheck.OS_RELEASE_LIMIT) {
+            return "the image's /etc/os-release is larger than " + LayerCheck.OS_RELEASE_LIMIT / 1024
+                    + " KiB: it is not an "
                     + "os-release file";
         }
         Map<String, String> fields = OsRelease.parse(new String(osRelease, StandardCharsets.UTF_8));        String version = fields.get("VERSION_ID");
