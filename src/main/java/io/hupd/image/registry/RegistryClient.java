@@ -15,6 +15,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -26,7 +27,16 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import javax.net.ssl.KeyManager;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLContextSpi;
+import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLServerSocketFactory;
+import javax.net.ssl.SSLSessionContext;
+import javax.net.ssl.SSLSocketFactory;
+import javax.net.ssl.TrustManager;
 
 /**
  * The OCI distribution API of one registry, read-only: manifests and blobs, anonymous or with a bearer token
@@ -59,7 +69,10 @@ public final class RegistryClient {
     private final String registry;
     private final URI base;
     private final RegistryOptions options;
+    /** For the base URL's scheme; a plain-HTTP registry's client has no TLS at all (see {@link NoTls}). */
     private final HttpClient http;
+    /** For an https URL a plain-HTTP registry sends us to (a token realm, a redirect): made when first needed. */
+    private volatile HttpClient tls;
     private final Map<String, String> tokens = new ConcurrentHashMap<>();
     private volatile boolean basicAuth;
 
@@ -73,11 +86,84 @@ public final class RegistryClient {
         URI parsed = URI.create("//" + apiHost(registry));
         boolean plain = options.plainHttpAllowed(parsed.getHost(), parsed.getPort());
         this.base = URI.create((plain ? "http://" : "https://") + apiHost(registry));
-        this.http = HttpClient.newBuilder()
+        this.http = newClient(!plain);
+    }
+
+    /**
+     * A client for one scheme. Without TLS it gets a context that refuses every use instead of the JDK's default
+     * one, whose creation (security providers, the trust store's ~140 certificates) is 0.3-0.5 s of a fresh JVM,
+     * paid for nothing by a plain-HTTP registry.
+     */
+    private HttpClient newClient(boolean withTls) {
+        HttpClient.Builder b = HttpClient.newBuilder()
                 .connectTimeout(options.connectTimeout())
                 .followRedirects(HttpClient.Redirect.NEVER)
-                .version(HttpClient.Version.HTTP_1_1)
-                .build();
+                .version(HttpClient.Version.HTTP_1_1);
+        if (!withTls) {
+            b.sslContext(NoTls.CONTEXT).sslParameters(new SSLParameters());
+        }
+        return b.build();
+    }
+
+    private HttpClient clientFor(URI uri) {
+        if (!"https".equalsIgnoreCase(uri.getScheme()) || base.getScheme().equals("https")) {
+            return http;
+        }
+        HttpClient c = tls;
+        if (c == null) {
+            synchronized (this) {
+                c = tls;
+                if (c == null) {
+                    c = newClient(true);
+                    tls = c;
+                }
+            }
+        }
+        return c;
+    }
+
+    /** The TLS context of a client that only speaks plain HTTP: any attempt to use it fails. */
+    static final class NoTls extends SSLContextSpi {
+        static final SSLContext CONTEXT = new SSLContext(new NoTls(), null, "none") {};
+
+        private static IllegalStateException refused() {
+            return new IllegalStateException("this client speaks plain HTTP only");
+        }
+
+        @Override
+        protected void engineInit(KeyManager[] km, TrustManager[] tm, SecureRandom random) {
+            throw refused();
+        }
+
+        @Override
+        protected SSLSocketFactory engineGetSocketFactory() {
+            throw refused();
+        }
+
+        @Override
+        protected SSLServerSocketFactory engineGetServerSocketFactory() {
+            throw refused();
+        }
+
+        @Override
+        protected SSLEngine engineCreateSSLEngine() {
+            throw refused();
+        }
+
+        @Override
+        protected SSLEngine engineCreateSSLEngine(String host, int port) {
+            throw refused();
+        }
+
+        @Override
+        protected SSLSessionContext engineGetServerSessionContext() {
+            throw refused();
+        }
+
+        @Override
+        protected SSLSessionContext engineGetClientSessionContext() {
+            throw refused();
+        }
     }
 
     /** Docker Hub's API lives under another name than the one people write. */
@@ -266,7 +352,7 @@ public final class RegistryClient {
     private HttpResponse<InputStream> send(HttpRequest request, String what)
             throws IOException, InterruptedException {
         try {
-            return http.send(request, HttpResponse.BodyHandlers.ofInputStream());
+            return clientFor(request.uri()).send(request, HttpResponse.BodyHandlers.ofInputStream());
         } catch (HttpConnectTimeoutException e) {
             throw new RegistryException(what + ": connecting to " + request.uri().getAuthority() + " timed out after "
                     + options.connectTimeout().toMillis() + " ms", true, e);

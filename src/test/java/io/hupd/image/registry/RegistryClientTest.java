@@ -6,8 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -218,6 +222,39 @@ class RegistryClientTest {
                 assertArrayEquals(blob, in.readAllBytes());
             }
             assertEquals(List.of("GET /v2/os/blobs/" + digest), cdn.log, "no Authorization sent to the CDN");
+        }
+    }
+
+    /**
+     * A plain-HTTP registry's client has no TLS context (it would cost start-up time for nothing); an https URL it
+     * is sent to must still be spoken to over TLS. The "https" server here answers every connection with plain
+     * text, so the handshake fails: failing in the handshake is what shows a real TLS client was used.
+     */
+    @Test
+    void anHttpsRedirectFromAPlainRegistryIsSpokenToOverTls() throws Exception {
+        try (ServerSocket notTls = new ServerSocket(0, 5, InetAddress.getLoopbackAddress())) {
+            Thread t = new Thread(() -> {
+                while (true) {
+                    try (Socket s = notTls.accept()) {
+                        s.getOutputStream().write("HTTP/1.1 400 Bad Request\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                    } catch (IOException e) {
+                        return;
+                    }
+                }
+            });
+            t.setDaemon(true);
+            t.start();
+            String https = "127.0.0.1:" + notTls.getLocalPort();
+            registry.hook = ex -> {
+                ex.getResponseHeaders().set("Location", "https://" + https + "/elsewhere");
+                FakeRegistry.send(ex, 307, new byte[0]);
+                return true;
+            };
+            RegistryClient c = client(FAST);
+            assertEquals("http", c.baseUri().getScheme());
+            RegistryException e = assertThrows(RegistryException.class,
+                    () -> c.blob("os", "sha256:" + "b".repeat(64), 0, 10));
+            assertTrue(e.getMessage().contains("TLS with " + https + " failed"), e.getMessage());
         }
     }
 
