@@ -270,6 +270,13 @@ class RegistryClientTest {
         assertTrue(e.getMessage().contains("refusing a redirect to http://cdn.example.com"), e.getMessage());
     }
 
+    /** Large socket buffers for the JDK client, set before it is first used (it reads the property once). */
+    @Test
+    void theHttpClientGetsLargeBuffersUnlessTheUserChoseASize() {
+        client(FAST);
+        assertEquals(Integer.toString(RegistryClient.BUFSIZE), System.getProperty(RegistryClient.BUFSIZE_PROPERTY));
+    }
+
     @Test
     void challengeParametersMayBeQuotedAndContainCommas() {
         Map<String, String> p = RegistryClient.authParams(
