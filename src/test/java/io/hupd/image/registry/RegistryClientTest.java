@@ -270,6 +270,27 @@ class RegistryClientTest {
         assertTrue(e.getMessage().contains("refusing a redirect to http://cdn.example.com"), e.getMessage());
     }
 
+    /**
+     * release() ends the JDK client's selector thread (left alone, it sits in native code until the process
+     * ends, and the VM waits up to 300 ms for it at exit); the next request starts a new client.
+     */
+    @Test
+    void releaseStopsTheClientsThreadAndALaterRequestStillWorks() throws Exception {
+        registry.putManifest("v1", ACCEPT.get(0), "{\"schemaVersion\":2}");
+        RegistryClient c = client(FAST);
+        c.manifest("os", "v1", ACCEPT, 1024);
+        List<Thread> threads = c.selectorThreads();
+        assertEquals(1, threads.size(), "one selector thread, found by its name");
+        assertTrue(threads.get(0).isAlive());
+        c.release();
+        assertFalse(threads.get(0).isAlive(), "the selector thread ended");
+        assertEquals(List.of(), c.selectorThreads());
+        assertEquals("{\"schemaVersion\":2}", new String(c.manifest("os", "v1", ACCEPT, 1024).body(),
+                StandardCharsets.UTF_8));
+        assertEquals(1, c.selectorThreads().size());
+        c.release();
+    }
+
     /** Large socket buffers for the JDK client, set before it is first used (it reads the property once). */
     @Test
     void theHttpClientGetsLargeBuffersUnlessTheUserChoseASize() {
