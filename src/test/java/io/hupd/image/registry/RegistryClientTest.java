@@ -283,6 +283,7 @@ class RegistryClientTest {
         assertEquals(1, threads.size(), "one selector thread, found by its name");
         assertTrue(threads.get(0).isAlive());
         c.release();
+        threads.get(0).join(5000);
         assertFalse(threads.get(0).isAlive(), "the selector thread ended");
         assertEquals(List.of(), c.selectorThreads());
         assertEquals("{\"schemaVersion\":2}", new String(c.manifest("os", "v1", ACCEPT, 1024).body(),
