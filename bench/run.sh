@@ -187,15 +187,18 @@ YML
     log "pull run $i/$runs"
     rm -rf "$P/hupd-cache"; sync -f "$P"
     t0=$(now_ns)
-    java "${flags[@]}" -cp "target/hupd.jar:target/test-classes" io.hupd.bench.FetchOnce "docker://$REF" \
-      "$P/hupd-cache" > "$P/fetch.out"
+    /usr/bin/time -f "%U %S %M" -o "$P/time.txt" java "${flags[@]}" -cp "target/hupd.jar:target/test-classes" \
+      io.hupd.bench.FetchOnce "docker://$REF" "$P/hupd-cache" > "$P/fetch.out"
     t1=$(now_ns)
-    sample pull.hupd $(( (t1 - t0) / 1000000 ))
+    sample pull.hupd $(( (t1 - t0) / 1000000 )) "$(tail -1 "$P/time.txt" | cut -d' ' -f3)"
+    sample pull.hupd_cpu "$(tail -1 "$P/time.txt" | awk '{printf "%d", ($1 + $2) * 1000}')"
     rm -rf "$P/skopeo-out"; sync -f "$P"
     t0=$(now_ns)
-    skopeo copy -q --src-tls-verify=false "docker://$REF" "oci:$P/skopeo-out:$V_NEW" >&2
+    /usr/bin/time -f "%U %S %M" -o "$P/time.txt" skopeo copy -q --src-tls-verify=false "docker://$REF" \
+      "oci:$P/skopeo-out:$V_NEW" >&2
     t1=$(now_ns)
-    sample pull.skopeo $(( (t1 - t0) / 1000000 ))
+    sample pull.skopeo $(( (t1 - t0) / 1000000 )) "$(tail -1 "$P/time.txt" | cut -d' ' -f3)"
+    sample pull.skopeo_cpu "$(tail -1 "$P/time.txt" | awk '{printf "%d", ($1 + $2) * 1000}')"
   done
   kill "$registry_pid" 2>/dev/null || true
   wait "$registry_pid" 2>/dev/null || true
@@ -294,6 +297,7 @@ row("staging through a folder (stagingFolder) vs tar -xzf + mke2fs -d dir + sync
     "staging.tools", "")
 row("staging from the layer vs through a folder, same jar", "staging.hupd", "staging.hupd_folder", "")
 row("pull vs skopeo copy", "pull.hupd", "pull.skopeo", "<= 1.0x")
+row("pull, CPU time (user + sys)", "pull.hupd_cpu", "pull.skopeo_cpu", "")
 for name, label, target in (("startup.first_decision", "boot: start to first persisted decision", "<= 500 ms"),
                             ("startup.first_decision_unpersisted", "boot: start to first decision stamped", ""),
                             ("startup.status", "hupd status", "<= 500 ms")):
@@ -301,6 +305,8 @@ for name, label, target in (("startup.first_decision", "boot: start to first per
         print(f"| {label} | {med(ms[name]):.0f} ms | | | {target} |")
 for name, label, target in (("staging.hupd", "peak RSS of hupd update", "<= 128 MB"),
                             ("staging.hupd_folder", "peak RSS of hupd update through a folder", ""),
+                            ("pull.hupd", "peak RSS of the pull (FetchOnce)", ""),
+                            ("pull.skopeo", "peak RSS of skopeo copy", ""),
                             ("memory.serve_rest", "RSS of hupd serve at rest (10 s after one page view)", "<= 64 MB"),
                             ("memory.serve_peak", "peak RSS of hupd serve since start (VmHWM)", "")):
     if name in kb:

@@ -6,8 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -221,6 +225,39 @@ class RegistryClientTest {
         }
     }
 
+    /**
+     * A plain-HTTP registry's client has no TLS context (it would cost start-up time for nothing); an https URL it
+     * is sent to must still be spoken to over TLS. The "https" server here answers every connection with plain
+     * text, so the handshake fails: failing in the handshake is what shows a real TLS client was used.
+     */
+    @Test
+    void anHttpsRedirectFromAPlainRegistryIsSpokenToOverTls() throws Exception {
+        try (ServerSocket notTls = new ServerSocket(0, 5, InetAddress.getLoopbackAddress())) {
+            Thread t = new Thread(() -> {
+                while (true) {
+                    try (Socket s = notTls.accept()) {
+                        s.getOutputStream().write("HTTP/1.1 400 Bad Request\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                    } catch (IOException e) {
+                        return;
+                    }
+                }
+            });
+            t.setDaemon(true);
+            t.start();
+            String https = "127.0.0.1:" + notTls.getLocalPort();
+            registry.hook = ex -> {
+                ex.getResponseHeaders().set("Location", "https://" + https + "/elsewhere");
+                FakeRegistry.send(ex, 307, new byte[0]);
+                return true;
+            };
+            RegistryClient c = client(FAST);
+            assertEquals("http", c.baseUri().getScheme());
+            RegistryException e = assertThrows(RegistryException.class,
+                    () -> c.blob("os", "sha256:" + "b".repeat(64), 0, 10));
+            assertTrue(e.getMessage().contains("TLS with " + https + " failed"), e.getMessage());
+        }
+    }
+
     @Test
     void aRedirectToPlainHttpElsewhereIsRefused() {
         registry.hook = ex -> {
@@ -231,6 +268,35 @@ class RegistryClientTest {
         RegistryException e = assertThrows(RegistryException.class,
                 () -> client(FAST).blob("os", "sha256:" + "b".repeat(64), 0, 10));
         assertTrue(e.getMessage().contains("refusing a redirect to http://cdn.example.com"), e.getMessage());
+    }
+
+    /**
+     * release() ends the JDK client's selector thread (left alone, it sits in native code until the process
+     * ends, and the VM waits up to 300 ms for it at exit); the next request starts a new client.
+     */
+    @Test
+    void releaseStopsTheClientsThreadAndALaterRequestStillWorks() throws Exception {
+        registry.putManifest("v1", ACCEPT.get(0), "{\"schemaVersion\":2}");
+        RegistryClient c = client(FAST);
+        c.manifest("os", "v1", ACCEPT, 1024);
+        List<Thread> threads = c.selectorThreads();
+        assertEquals(1, threads.size(), "one selector thread, found by its name");
+        assertTrue(threads.get(0).isAlive());
+        c.release();
+        threads.get(0).join(5000);
+        assertFalse(threads.get(0).isAlive(), "the selector thread ended");
+        assertEquals(List.of(), c.selectorThreads());
+        assertEquals("{\"schemaVersion\":2}", new String(c.manifest("os", "v1", ACCEPT, 1024).body(),
+                StandardCharsets.UTF_8));
+        assertEquals(1, c.selectorThreads().size());
+        c.release();
+    }
+
+    /** Large socket buffers for the JDK client, set before it is first used (it reads the property once). */
+    @Test
+    void theHttpClientGetsLargeBuffersUnlessTheUserChoseASize() {
+        client(FAST);
+        assertEquals(Integer.toString(RegistryClient.BUFSIZE), System.getProperty(RegistryClient.BUFSIZE_PROPERTY));
     }
 
     @Test

@@ -167,6 +167,51 @@ class RegistrySourceTest {
         }
     }
 
+    /** A body cut after some bytes is continued with a Range request in the same process; the digest spans both. */
+    @Test
+    void aCutAfterSomeBytesIsContinuedWhereItStoppedAndTheBlobIsRight() throws Exception {
+        byte[] layer = random(1_500_000, 13);
+        registry.putManifest("v1", OCI_MANIFEST, image("arm64", layer, ""));
+        ImageSource s = open(ImageSources.factory(FAST), "os:v1");
+        ResolvedImage img = s.resolve();
+        Descriptor d = img.layers().get(0);
+        java.util.concurrent.atomic.AtomicBoolean cut = new java.util.concurrent.atomic.AtomicBoolean();
+        registry.hook = ex -> {
+            if (ex.getRequestURI().getPath().endsWith(d.digest()) && ex.getRequestHeaders().getFirst("Range") == null
+                    && cut.compareAndSet(false, true)) {
+                ex.sendResponseHeaders(200, layer.length);
+                ex.getResponseBody().write(layer, 0, 700_000);
+                ex.getResponseBody().flush();
+                return true; // the exchange is closed with bytes missing: the connection is cut
+            }
+            return false;
+        };
+        BlobStore store = new BlobStore(tmp.resolve("cache"));
+        long wire = fetch(s, img, store);
+        assertTrue(registry.log.stream().anyMatch(l -> l.contains(d.digest()) && l.contains("range=bytes=")),
+                registry.log.toString());
+        assertEquals(img.totalBytes(), wire);
+        assertArrayEquals(layer, Files.readAllBytes(store.path(d.digest())));
+    }
+
+    /** Bytes of the right length but the wrong content: the digest (computed on its own thread) refuses them. */
+    @Test
+    void aBlobWithWrongContentIsRefusedAndNeverGetsItsDigestName() throws Exception {
+        byte[] layer = random(900_000, 14);
+        registry.putManifest("v1", OCI_MANIFEST, image("arm64", layer, ""));
+        ImageSource s = open(ImageSources.factory(FAST), "os:v1");
+        ResolvedImage img = s.resolve();
+        Descriptor d = img.layers().get(0);
+        byte[] wrong = layer.clone();
+        wrong[wrong.length - 1] ^= 1;
+        registry.blobs.put(d.digest(), wrong);
+        BlobStore store = new BlobStore(tmp.resolve("cache"));
+        ImageSourceException e = assertThrows(ImageSourceException.class, () -> fetch(s, img, store));
+        assertTrue(e.getMessage().contains("blob digest mismatch"), e.getMessage());
+        assertFalse(store.has(d));
+        assertFalse(Files.exists(store.path(d.digest())));
+    }
+
     @Test
     void aRegistryThatIgnoresRangeGivesTheWholeBlobAgainAndItIsStillRight() throws Exception {
         byte[] layer = random(200_000, 9);
