@@ -129,6 +129,19 @@ class RegistryUpdateIT {
         return rig.store().load().orElseThrow().context();
     }
 
+    /** The update's own log: the layer was checked while the source that succeeded downloaded it, and used. */
+    private static void layerCheckedDuringTheDownload(TestRig rig) throws IOException {
+        StringBuilder all = new StringBuilder();
+        try (var logs = Files.list(rig.sim.dataDir().resolve("balenahup"))) {
+            for (Path log : logs.toList()) {
+                all.append(Files.readString(log));
+            }
+        }
+        assertTrue(all.toString().contains("[FETCHING] the layer was checked during the download\n"), all.toString());
+        assertTrue(all.toString().contains("[WRITING_ROOTFS] the layer was checked during the download; mke2fs"),
+                all.toString());
+    }
+
     @Test
     void primaryStoppedFallbackUsedAndTheNewOsCommits() throws Exception {
         LocalRegistry gone = LocalRegistry.start(tmp.resolve("gone"));
@@ -174,6 +187,7 @@ class RegistryUpdateIT {
         try (var files = Files.list(cache)) {
             assertEquals(List.of(), files.filter(p -> p.getFileName().toString().startsWith(".")).toList());
         }
+        layerCheckedDuringTheDownload(rig);
         assertEquals(V2, rig.ports().slots().osRelease("B").get("VERSION_ID"));
     }
 
@@ -217,6 +231,7 @@ class RegistryUpdateIT {
             assertTrue(proxy.bytesFromRegistry() < image.totalBytes() + layer / 4,
                     "bytes through the proxy: " + proxy.bytesFromRegistry());
         }
+        layerCheckedDuringTheDownload(rig);
         assertEquals(V2, rig.ports().slots().osRelease("B").get("VERSION_ID"));
     }
 
