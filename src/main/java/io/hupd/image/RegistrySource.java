@@ -29,6 +29,8 @@ public final class RegistrySource implements ImageSource {
     private final RegistryClient client;
     private final RegistryOptions options;
     private final Map<String, ResolvedImage> pins;
+    /** Small blobs (the config) this source has read and verified while resolving, by digest. */
+    private final Map<String, byte[]> verifiedSmallBlobs = new java.util.HashMap<>();
 
     /**
      * @param pins the images this process already resolved, by reference: the second look at a tag (the
@@ -172,6 +174,7 @@ public final class RegistrySource implements ImageSource {
             content = in.readNBytes((int) d.size() + 1);
         }
         checkContent(content, d, what);
+        verifiedSmallBlobs.put(d.digest(), content);
         return content;
     }
 
@@ -181,6 +184,7 @@ public final class RegistrySource implements ImageSource {
         List<ResumableDownload> downloads = new ArrayList<>();
         List<Descriptor> wanted = new ArrayList<>();
         long remaining = 0;
+        long smallBlobBytes = 0;
         for (Descriptor d : image.blobs()) {
             if (store.has(d)) {
                 try {
@@ -190,6 +194,13 @@ public final class RegistrySource implements ImageSource {
                     // verify() deleted the bad copy; download it again
                 }
             }
+            byte[] known = verifiedSmallBlobs.get(d.digest());
+            if (known != null) {
+                // the config, read (and verified) by resolve(): one request fewer per update; its bytes did
+                // cross the wire for this image, so they count
+                smallBlobBytes += store.put(d, new java.io.ByteArrayInputStream(known), Progress.NONE);
+                continue;
+            }
             ResumableDownload dl = new ResumableDownload(d, store, options.maxAttempts());
             remaining += d.size() - dl.resumeFrom();
             downloads.add(dl);
@@ -197,10 +208,10 @@ public final class RegistrySource implements ImageSource {
         }
         if (downloads.isEmpty()) {
             client.release();
-            return 0;
+            return smallBlobBytes;
         }
         progress.start("download " + ref, remaining);
-        long wire = 0;
+        long wire = smallBlobBytes;
         try {
             for (int i = 0; i < downloads.size(); i++) {
                 Descriptor d = wanted.get(i);

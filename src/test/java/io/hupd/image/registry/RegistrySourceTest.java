@@ -123,6 +123,21 @@ class RegistrySourceTest {
     }
 
     @Test
+    void theConfigReadWhileResolvingIsNotDownloadedAgain() throws Exception {
+        registry.putManifest("v1", OCI_MANIFEST, image("arm64", random(500, 6), ""));
+        ImageSource s = open(ImageSources.factory(FAST), "os:v1");
+        ResolvedImage img = s.resolve();
+        BlobStore store = new BlobStore(tmp.resolve("cache"));
+        fetch(s, img, store);
+        for (Descriptor d : img.blobs()) {
+            assertTrue(store.has(d), d.digest());
+            store.verify(d);
+            assertEquals(1, registry.log.stream().filter(l -> l.contains("/blobs/" + d.digest())).count(),
+                    registry.log.toString());
+        }
+    }
+
+    @Test
     void aManifestAskedForByDigestMustHaveThatDigest() {
         registry.putManifest("v1", OCI_MANIFEST, image("arm64", random(50, 6), ""));
         String other = "sha256:" + "1".repeat(64);
