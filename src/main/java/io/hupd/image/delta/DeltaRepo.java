@@ -163,8 +163,11 @@ abstract class DeltaRepo {
     static final class Registry extends DeltaRepo {
         private final ImageReference ref;
         private final RegistryClient client;
-        private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10))
-                .followRedirects(HttpClient.Redirect.NORMAL).build();
+        /**
+         * For pushes only, made on the first one: a device only reads (through {@code client}), and building a JDK
+         * client costs a TLS context and a selector thread that holds the process ~0.3 s at exit.
+         */
+        private HttpClient pushClient;
 
         Registry(ImageReference ref, RegistryClient client, RegistryOptions options) {
             this.ref = ref;
@@ -239,7 +242,11 @@ abstract class DeltaRepo {
 
         private HttpResponse<Void> send(HttpRequest request) throws IOException {
             try {
-                return http.send(request, HttpResponse.BodyHandlers.discarding());
+                if (pushClient == null) {
+                    pushClient = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10))
+                            .followRedirects(HttpClient.Redirect.NORMAL).build();
+                }
+                return pushClient.send(request, HttpResponse.BodyHandlers.discarding());
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new IOException("interrupted while talking to " + ref.registry());
