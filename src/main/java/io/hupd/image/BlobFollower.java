@@ -61,8 +61,23 @@ public final class BlobFollower {
         } catch (NoSuchFileException e) {
             throw new ImageSourceException("blob " + d.digest() + " was written before it could be followed");
         }
-        stream = new HashingReadAhead(new Growing(ch), md, d.size() + 1);
-        return stream;
+        HashingReadAhead hashing = new HashingReadAhead(new Growing(ch), md, d.size() + 1);
+        stream = hashing;
+        // A reader may stop before the end (a tar reader at the end-of-archive blocks, a refusal): closing reads
+        // the rest, so that the digest is of the whole file.
+        return new java.io.FilterInputStream(hashing) {
+            @Override
+            public void close() throws IOException {
+                try {
+                    byte[] rest = new byte[64 * 1024];
+                    while (hashing.read(rest, 0, rest.length) >= 0) {
+                        // hashed by the read-ahead
+                    }
+                } finally {
+                    hashing.close();
+                }
+            }
+        };
     }
 
     /** True when what the stream gave, read to its end, is the blob the descriptor names. */

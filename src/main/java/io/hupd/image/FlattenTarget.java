@@ -112,7 +112,12 @@ interface FlattenTarget {
      * Paths are relative ({@code Path.of("")} is the root), so nothing here can reach the disk.
      */
     final class InMemory implements FlattenTarget {
-        private final Map<String, Kind> kinds = new HashMap<>();
+        /**
+         * Sorted, so that what lies under a folder is one range ({@code "a/"} up to {@code "a0"}, '0' following
+         * '/'): listing or removing a folder costs its subtree, as on disk, not the whole tree. A whiteout names
+         * a folder, and a hostile layer may hold as many whiteouts as entries.
+         */
+        private final java.util.NavigableMap<String, Kind> kinds = new java.util.TreeMap<>();
         private final Map<String, ByteArrayOutputStream> kept = new HashMap<>();
         private final java.util.function.Predicate<String> keepContent;
         private final int keptLimit;
@@ -221,22 +226,27 @@ interface FlattenTarget {
             kept.remove(k);
         }
 
+        /** The paths under a folder ("" is the root): one range of the sorted map. */
+        private java.util.SortedMap<String, Kind> under(String folder) {
+            return folder.isEmpty() ? kinds.tailMap("", false) : kinds.subMap(folder + "/", folder + "0");
+        }
+
         @Override
         public void deleteTree(Path p) {
             String k = key(p);
-            String under = k + "/";
-            kinds.keySet().removeIf(x -> x.equals(k) || x.startsWith(under));
-            kept.keySet().removeIf(x -> x.equals(k) || x.startsWith(under));
+            under(k).clear();
+            kinds.remove(k);
+            kept.keySet().removeIf(x -> x.equals(k) || x.startsWith(k + "/"));
         }
 
         @Override
         public List<String> list(Path dir) {
             String k = key(dir);
-            String under = k.isEmpty() ? "" : k + "/";
+            int from = k.isEmpty() ? 0 : k.length() + 1;
             List<String> names = new ArrayList<>();
-            for (String x : kinds.keySet()) {
-                if (!x.isEmpty() && x.startsWith(under) && x.indexOf('/', under.length()) < 0) {
-                    names.add(x.substring(under.length()));
+            for (String x : under(k).keySet()) {
+                if (x.indexOf('/', from) < 0) {
+                    names.add(x.substring(from));
                 }
             }
             return names;

@@ -11,10 +11,8 @@ import io.hupd.ports.Device;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -26,8 +24,8 @@ import java.util.Map;
  * <p>Two ways to fill the slot, with the same checks before it is touched. When the slot writer takes an archive
  * (mke2fs 1.47.1 and later) and the image is one layer, the layer is read once to check every entry while nothing
  * is written (the tree it would make is noted in memory: the kind of each path, the size of each file, the content
- * of os-release), and mke2fs then fills the slot from the layer itself: no copy of the tree in the data partition,
- * not even of its names. Otherwise, or
+ * of os-release), usually by FETCHING while the layer downloaded ({@link LayerCheck}), and mke2fs then fills the
+ * slot from the layer itself: no copy of the tree in the data partition, not even of its names. Otherwise, or
  * when the layer holds something mke2fs would turn into a different tree (see {@link LayerFlattener#survey}), the
  * layers are flattened into a staging folder and the slot is filled from that.
  */
@@ -197,10 +195,10 @@ public final class WriteRootfsStep implements Step {
         }
         if (osRelease.length > LayerCheck.OS_RELEASE_LIMIT) {
             return "the image's /etc/os-release is larger than " + LayerCheck.OS_RELEASE_LIMIT / 1024
-                    + " KiB: it is not an "
-                    + "os-release file";
+                    + " KiB: it is not an os-release file";
         }
-        Map<String, String> fields = OsRelease.parse(new String(osRelease, StandardCharsets.UTF_8));        String version = fields.get("VERSION_ID");
+        Map<String, String> fields = OsRelease.parse(new String(osRelease, StandardCharsets.UTF_8));
+        String version = fields.get("VERSION_ID");
         if (version == null) {
             return "the image's /etc/os-release has no VERSION_ID";
         }

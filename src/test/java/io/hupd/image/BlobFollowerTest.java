@@ -76,6 +76,17 @@ class BlobFollowerTest {
     }
 
     @Test
+    void aReaderThatStopsEarlyStillHasTheWholeBlobHashedWhenItCloses() throws Exception {
+        BlobFollower follower = new BlobFollower(store, blob);
+        CompletableFuture<Void> writing = fetch(follower, trickle(content));
+        try (InputStream in = follower.open()) {
+            assertArrayEquals(java.util.Arrays.copyOf(content, 100), in.readNBytes(100));
+        }
+        writing.get(30, TimeUnit.SECONDS);
+        assertTrue(follower.readWhatWasVerified());
+    }
+
+    @Test
     void aBlobAlreadyInTheCacheIsNotFollowed() throws Exception {
         store.put(blob, new ByteArrayInputStream(content), Progress.NONE);
         BlobFollower follower = new BlobFollower(store, blob);
