@@ -51,9 +51,11 @@ fi
 
 log "building the jar and the benchmark harness"
 mvn -q -B -DskipTests package >&2
-# The launcher writes its class-data-sharing archive on the first run after a build (slower, ~2x the RSS); that
-# run is not one to time.
+# The launcher writes its class-data-sharing archives on the first run after a build (slower, ~2x the RSS); that
+# run is not one to time. update and serve have archives of their own.
 ./hupd --help > /dev/null 2>&1 || true
+./hupd update --help > /dev/null 2>&1 || true
+./hupd serve --help > /dev/null 2>&1 || true
 # The launcher's flags for a command that streams an image (its jvm_flags array, which spans lines).
 java_flags() { awk '/^jvm_flags=\(/,/\)$/' "$here/hupd" | tr '\n' ' ' | sed 's/^jvm_flags=(//; s/) *$//'; }
 
