@@ -82,7 +82,7 @@ ROOT_BYTES=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["ro
 [ -n "$ROOT_BYTES" ] || ROOT_BYTES=$(stat -c %s "$W/device-pristine/rootB.img")
 # The mke2fs options hupd uses for a slot (Ext4Image.mkfs), so the baselines do the same work.
 MKFS_OPTS=(-q -F -t ext4 -L resin-rootB -b 4096 -i 8192 -E lazy_itable_init=0,lazy_journal_init=0)
-E2FS_VERSION="$(mke2fs -V 2>&1 | head -1 | awk '{print $2}')"
+E2FS_VERSION="$(mke2fs -V 2>&1 | awk 'NR == 1 {print $2}')"  # awk reads it all: head could SIGPIPE mke2fs (pipefail)
 # mke2fs -d takes a tar archive from 1.47.1 on, and needs libarchive at run time: asked the way hupd asks
 # (Ext4Image.takesArchives), by making a tiny filesystem from an empty archive.
 tar_capable() {
