@@ -3,6 +3,7 @@ package io.hupd.runner;
 import static org.junit.jupiter.api.Assertions.*;
 
 import io.hupd.adapters.sim.Ext4Image;
+import io.hupd.adapters.sim.SimDevice;
 import io.hupd.fs.Commands;
 import io.hupd.machine.UpdateState;
 import io.hupd.ports.BootSettings;
@@ -137,6 +138,42 @@ class UpdateStoriesTest {
         assertEquals(new BootSettings(2, false, 0), rig.sim.bootloader().read());
         assertEquals(List.of(StatePartition.ALTBOOT_TRIGGERED), rig.sim.state().markers());
         assertEquals(bootBefore, bootFiles(rig), "boot partition restored byte for byte");
+    }
+
+    /** A root whose filesystem a kernel would not mount (here: its group descriptors damaged) does not boot. */
+    @ParameterizedTest
+    @ValueSource(strings = {"uboot", "grub"})
+    void slotDamagedAfterItsSwitchIsRolledBackByAltboot(String bootloader) throws Exception {
+        TestRig rig = TestRig.create(tmp, bootloader);
+        assertEquals(UpdateState.REBOOTING, rig.update(TestRig.V2));
+        Path slot = rig.deviceDir.resolve("rootB.img");
+        assertNull(new Ext4Image(slot).whyNotMountable());
+        try (var ch = java.nio.channels.FileChannel.open(slot, java.nio.file.StandardOpenOption.WRITE)) {
+            // two bytes of where the first group's inode bitmap lies: e2fsck would repair it, a kernel refuses it
+            ch.write(java.nio.ByteBuffer.wrap(new byte[] {0x5a, 0x5a}), descriptorOffset(slot) + 4);
+        }
+        assertTrue(new Ext4Image(slot).whyNotMountable().startsWith("group 0: "), new Ext4Image(slot).whyNotMountable());
+        int limit = rig.sim.bootloader().bootLimit();
+        for (int i = 0; i < limit; i++) {
+            SimDevice.PowerOn on = rig.sim.powerOn();
+            assertFalse(on.osUp(), "power-on " + (i + 1) + " should reset in the damaged root");
+            assertTrue(on.detail().contains("not a valid ext4 filesystem"), on.detail());
+        }
+        rig.powerOnUntilSettled();
+        assertEquals("ROLLED_BACK_ALTBOOT", rig.state());
+        assertEquals(TestRig.V1, rig.runningVersion());
+    }
+
+    /** Where the first group descriptor of an ext4 image starts: the block after the one holding the superblock. */
+    private static long descriptorOffset(Path image) throws Exception {
+        byte[] sb = new byte[1024];
+        try (var in = Files.newInputStream(image)) {
+            in.skipNBytes(1024);
+            in.readNBytes(sb, 0, 1024);
+        }
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(sb).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        long blockSize = 1024L << b.getInt(0x18);
+        return (b.getInt(0x14) + 1) * blockSize;
     }
 
     @ParameterizedTest

@@ -176,11 +176,17 @@ public final class SimDevice {
         writeRun("power", "off: " + why);
     }
 
-    /** Null when the slot boots; otherwise why not (on the simulated device: no ext4, or no non-empty /boot/init). */
+    /**
+     * Null when the slot boots; otherwise why not (on the simulated device: no ext4 filesystem a kernel would mount,
+     * or no non-empty /boot/init in it). The firmware checks what a kernel checks before it mounts a root (the
+     * superblock and the group descriptors), not what e2fsck checks: a full check read every inode table of the
+     * slot at every power-on. hupd still runs e2fsck on a slot it wrote before it may switch to it.
+     */
     String whyNotBootable(String slot) throws IOException {
         Ext4Image img = image(slot);
-        if (!Files.isRegularFile(img.file()) || !img.isCleanExt4()) {
-            return "not a valid ext4 filesystem";
+        String unmountable = Files.isRegularFile(img.file()) ? img.whyNotMountable() : "no such file";
+        if (unmountable != null) {
+            return "not a valid ext4 filesystem: " + unmountable;
         }
         Optional<Ext4Image.Entry> init = img.stat("/boot/init");
         if (init.isEmpty() || init.get().type() != Ext4Image.Type.FILE || init.get().size() == 0) {

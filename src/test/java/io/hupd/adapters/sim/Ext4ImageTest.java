@@ -3,15 +3,22 @@ package io.hupd.adapters.sim;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.hupd.adapters.sim.Ext4Image.Entry;
 import io.hupd.adapters.sim.Ext4Image.Type;
+import io.hupd.fs.Commands;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.Random;
 import org.junit.jupiter.api.BeforeAll;
@@ -127,6 +134,82 @@ class Ext4ImageTest {
         assertEquals("resin-rootB", slot.label());
         assertEquals(Type.DIRECTORY, slot.stat("/lost+found").orElseThrow().type());
         assertEquals(Optional.empty(), slot.readFile("/etc/os-release", 100));
+    }
+
+    /** What mke2fs makes mounts: with metadata_csum (1 KiB and 4 KiB blocks, 64-bit) and with the older gdt_csum. */
+    @Test
+    void filesystemsMkfsMakesAreMountable(@TempDir Path dir) throws IOException {
+        assertNull(img.whyNotMountable());
+        Ext4Image large = new Ext4Image(dir.resolve("rootB.img"));
+        large.formatEmpty("resin-rootB", 72 * MIB);
+        assertNull(large.whyNotMountable());
+        for (String features : new String[] {"64bit", "^metadata_csum,uninit_bg", "^metadata_csum,^uninit_bg"}) {
+            Path f = dir.resolve("other.img");
+            Files.deleteIfExists(f);
+            Commands.check(List.of("mkfs.ext4", "-q", "-F", "-O", features, f.toString(), "20M"),
+                    Duration.ofSeconds(60));
+            assertNull(new Ext4Image(f).whyNotMountable(), features);
+        }
+    }
+
+    /** Each kind of damage a kernel refuses at mount; e2fsck agrees that none of these is clean. */
+    @Test
+    void damagedSuperblocksAndDescriptorsAreNotMountable(@TempDir Path dir) throws IOException {
+        assertDamage(dir, "64bit", 1024 + 0x38, "no ext4 superblock");
+        assertDamage(dir, "64bit", 1024 + 0x78, "superblock checksum mismatch");
+        assertDamage(dir, "64bit", 2048 + 4, "group 0: descriptor checksum mismatch");
+        assertDamage(dir, "64bit", 2048 + 64 + 8, "group 1: descriptor checksum mismatch");
+        assertDamage(dir, "^metadata_csum,uninit_bg", 2048 + 4, "group 0: descriptor checksum mismatch");
+        // without any checksum, a descriptor pointing outside the filesystem (a kernel refuses it; e2fsck -n reads
+        // the backup descriptors instead and passes it)
+        Path f = mkfs(dir, "^metadata_csum,^uninit_bg");
+        overwrite(f, 2048 + 8, new byte[] {(byte) 0xff, (byte) 0xff, (byte) 0xff, 0x7f});
+        assertEquals("group 0: bitmaps or inode table outside the filesystem", new Ext4Image(f).whyNotMountable());
+        // cut short: the filesystem is larger than its partition (a kernel refuses it; e2fsck, given a file it
+        // could grow, passes it)
+        f = mkfs(dir, "64bit");
+        try (FileChannel ch = FileChannel.open(f, StandardOpenOption.WRITE)) {
+            ch.truncate(10 * MIB);
+        }
+        assertEquals("block count exceeds the size of the file", new Ext4Image(f).whyNotMountable());
+    }
+
+    @Test
+    void garbageOrMissingImageIsNotMountable(@TempDir Path dir) throws IOException {
+        Path garbage = dir.resolve("garbage.img");
+        Files.write(garbage, "not a filesystem ".repeat(100_000).getBytes(StandardCharsets.US_ASCII));
+        assertEquals("no ext4 superblock", new Ext4Image(garbage).whyNotMountable());
+        assertEquals("no such file", new Ext4Image(dir.resolve("missing.img")).whyNotMountable());
+        Files.write(dir.resolve("empty.img"), new byte[0]);
+        assertEquals("too small for an ext4 superblock", new Ext4Image(dir.resolve("empty.img")).whyNotMountable());
+        Files.write(dir.resolve("zero.img"), new byte[1_000_000]);
+        assertEquals("no ext4 superblock", new Ext4Image(dir.resolve("zero.img")).whyNotMountable());
+    }
+
+    private static Path mkfs(Path dir, String features) throws IOException {
+        Path f = dir.resolve("damaged.img");
+        Files.deleteIfExists(f);
+        Commands.check(List.of("mkfs.ext4", "-q", "-F", "-b", "1024", "-O", features, f.toString(), "20M"),
+                Duration.ofSeconds(60));
+        assertNull(new Ext4Image(f).whyNotMountable(), features);
+        return f;
+    }
+
+    private static void assertDamage(Path dir, String features, long at, String why) throws IOException {
+        Path f = mkfs(dir, features);
+        byte[] one = new byte[1];
+        try (FileChannel ch = FileChannel.open(f, StandardOpenOption.READ)) {
+            ch.read(ByteBuffer.wrap(one), at);
+        }
+        overwrite(f, at, new byte[] {(byte) (one[0] ^ 0x10)});
+        assertEquals(why, new Ext4Image(f).whyNotMountable(), features + " at " + at);
+        assertFalse(new Ext4Image(f).isCleanExt4(), features + " at " + at);
+    }
+
+    private static void overwrite(Path f, long at, byte[] bytes) throws IOException {
+        try (FileChannel ch = FileChannel.open(f, StandardOpenOption.WRITE)) {
+            ch.write(ByteBuffer.wrap(bytes), at);
+        }
     }
 
     @Test
