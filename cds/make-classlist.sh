@@ -53,7 +53,7 @@ serve_once() { # DEVICE: one page of serve, recording the classes it loads
 serve_once "$dev"
 # serve's own list comes from a device that has never run an update, so it holds no H2: on a device with a
 # database serve loads H2's classes from the jar instead, which costs about what their share of the archive
-# would (BENCHMARKS.md, change 10), while on one without they would cost it for nothing.
+# would (BENCHMARKS.md, change 15), while on one without they would cost it for nothing.
 run device create --dir "$work/fresh" --image "oci:$work/demo/images:2.113.4"
 serve_once "$work/fresh"
 # One list: each line once, in the order first seen (a lambda line must come after the classes it names).
