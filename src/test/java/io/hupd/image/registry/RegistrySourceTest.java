@@ -209,7 +209,7 @@ class RegistrySourceTest {
         assertArrayEquals(layer, Files.readAllBytes(store.path(d.digest())));
     }
 
-    /** Bytes of the right length but the wrong content: the digest (computed on its own thread) refuses them. */
+    /** Bytes of the right length but the wrong content: the digest refuses them. */
     @Test
     void aBlobWithWrongContentIsRefusedAndNeverGetsItsDigestName() throws Exception {
         byte[] layer = random(900_000, 14);
