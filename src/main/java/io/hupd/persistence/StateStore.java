@@ -113,7 +113,8 @@ public final class StateStore {
         } catch (SQLException e) {
             throw new IOException("the state database in " + dir + " did not close: " + firstLine(e), e);
         } finally {
-            markReleased();
+            // Stamped only after a clean close: the file is then exactly what the snapshot describes.
+            markReleased(c != null);
         }
     }
 
@@ -127,7 +128,7 @@ public final class StateStore {
         holding = false;
         drop();
         // Only the derived file: a process that lives on after the failure must not keep readers on a stale snapshot.
-        markReleased();
+        markReleased(false);
     }
 
     private void drop() {
@@ -157,12 +158,12 @@ public final class StateStore {
             boolean wholeJournal, Optional<StatusSnapshot.Contents> snapshot) {
         /** Read from the running update's snapshot, because that update holds the database. */
         public boolean fromSnapshot() {
-            return snapshot.isPresent();
+            return snapshot.isPresent() && snapshot.get().held();
         }
 
         /** The pid of the update that holds the database, when read from its snapshot. */
         public Optional<Long> holderPid() {
-            return snapshot.map(StatusSnapshot.Contents::pid);
+            return snapshot.filter(StatusSnapshot.Contents::held).map(StatusSnapshot.Contents::pid);
         }
     }
 
@@ -182,6 +183,12 @@ public final class StateStore {
         for (int attempt = 0; attempt < 40; attempt++) {
             Optional<StatusSnapshot.Contents> snap = StatusSnapshot.read(dir);
             if (snap.isPresent() && snap.get().live()) {
+                StatusSnapshot.Contents s = snap.get();
+                return new View(s.state(), s.lastResult(), s.journal(), false, snap);
+            }
+            // The last holder closed the database and nobody has written it since: the snapshot is what a read
+            // would return (the current update's journal), without opening H2 (a cold JVM's largest start-up cost).
+            if (!wholeJournal && snap.isPresent() && snap.get().currentWith(dir.resolve("state.mv.db"))) {
                 StatusSnapshot.Contents s = snap.get();
                 return new View(s.state(), s.lastResult(), s.journal(), false, snap);
             }
@@ -212,20 +219,41 @@ public final class StateStore {
     private void writeSnapshot(Connection c) {
         try {
             View v = readView(c, false);
-            StatusSnapshot.write(dir, true, Instant.now(), v.state(), v.lastResult(), v.journal());
+            StatusSnapshot.write(dir, true, Instant.now(), v.state(), v.lastResult(), v.journal(), Optional.empty());
         } catch (SQLException | IOException | RuntimeException e) {
             // It is only derived; a stale one must not outlive the failure to replace it.
             StatusSnapshot.delete(dir);
         }
     }
 
-    private void markReleased() {
+    /**
+     * After this process's own read of the database it released (H2 rewrites the file when it closes it): the
+     * released snapshot stands for the file as it is now. Only for the process that released it, still holding the
+     * device lock, after a read-back that found what it wrote; a snapshot of another process is left alone.
+     */
+    public void restampReleased() {
+        Optional<StatusSnapshot.Contents> s = StatusSnapshot.read(dir);
+        if (s.isEmpty() || s.get().held() || s.get().pid() != ProcessHandle.current().pid()
+                || s.get().releasedDatabase().isEmpty()) {
+            return;
+        }
+        try {
+            StatusSnapshot.write(dir, false, Instant.now(), s.get().state(), s.get().lastResult(), s.get().journal(),
+                    StatusSnapshot.stamp(dir.resolve("state.mv.db")));
+        } catch (IOException | RuntimeException e) {
+            StatusSnapshot.delete(dir);
+        }
+    }
+
+    /** @param cleanClose the database was closed normally: the snapshot may stand for it until it is written again */
+    private void markReleased(boolean cleanClose) {
         Optional<StatusSnapshot.Contents> s = StatusSnapshot.read(dir);
         if (s.isEmpty() || !s.get().held() || s.get().pid() != ProcessHandle.current().pid()) {
             return;
         }
         try {
-            StatusSnapshot.write(dir, false, Instant.now(), s.get().state(), s.get().lastResult(), s.get().journal());
+            StatusSnapshot.write(dir, false, Instant.now(), s.get().state(), s.get().lastResult(), s.get().journal(),
+                    cleanClose ? StatusSnapshot.stamp(dir.resolve("state.mv.db")) : Optional.empty());
         } catch (IOException | RuntimeException e) {
             StatusSnapshot.delete(dir);
         }

@@ -17,31 +17,56 @@ import java.util.Optional;
  * {@code hupd/state-snapshot.json}: what the process holding the database last persisted (the state row, the last
  * result, the current update's journal), for readers in other processes while it holds the file. Derived, never
  * the truth: it is written after the database has forced each transition, it is not forced itself, and readers
- * only trust it while the process that wrote it says it holds the database and is still alive.
+ * only trust it while the process that wrote it says it holds the database and is still alive, or, once it has
+ * closed the database normally, while the database file is exactly as that close left it (size, time, inode).
  */
 public final class StatusSnapshot {
     static final String FILE = "state-snapshot.json";
     private static final int FORMAT = 1;
 
-    /** A snapshot as read back: what it says and who wrote it. */
+    /**
+     * A snapshot as read back: what it says and who wrote it.
+     *
+     * @param releasedDatabase when the holder closed the database normally: the database file's size, modification
+     *     time and inode just after the close, so that a reader can tell nobody has written it since
+     */
     public record Contents(long pid, boolean held, Instant writtenAt, Optional<StoredState> state,
-            Optional<JournalEntry> lastResult, List<JournalEntry> journal) {
+            Optional<JournalEntry> lastResult, List<JournalEntry> journal, Optional<String> releasedDatabase) {
         /** The writer still holds the database: nobody else can have changed it since. */
         boolean live() {
             return held && pid != ProcessHandle.current().pid()
                     && ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+        }
+
+        /** The database was closed normally after this was written and has not been written since. */
+        boolean currentWith(Path databaseFile) {
+            return !held && releasedDatabase.isPresent() && releasedDatabase.equals(stamp(databaseFile));
+        }
+    }
+
+    /** The file's size, modification time and inode; empty when it cannot be read. */
+    static Optional<String> stamp(Path file) {
+        try {
+            var a = Files.readAttributes(file, java.nio.file.attribute.BasicFileAttributes.class,
+                    java.nio.file.LinkOption.NOFOLLOW_LINKS);
+            return Optional.of(a.size() + ":" + a.lastModifiedTime().to(java.util.concurrent.TimeUnit.NANOSECONDS)
+                    + ":" + a.fileKey());
+        } catch (IOException e) {
+            return Optional.empty();
         }
     }
 
     private StatusSnapshot() {}
 
     static void write(Path dir, boolean held, Instant now, Optional<StoredState> state,
-            Optional<JournalEntry> lastResult, List<JournalEntry> journal) throws IOException {
+            Optional<JournalEntry> lastResult, List<JournalEntry> journal, Optional<String> releasedDatabase)
+            throws IOException {
         ObjectNode root = StateStore.JSON.createObjectNode();
         root.put("format", FORMAT);
         root.put("pid", ProcessHandle.current().pid());
         root.put("held", held);
         root.put("writtenAt", now.toString());
+        releasedDatabase.ifPresent(d -> root.put("releasedDatabase", d));
         if (state.isPresent()) {
             ObjectNode s = root.putObject("state");
             s.put("name", state.get().stateName());
@@ -95,9 +120,11 @@ public final class StatusSnapshot {
             for (JsonNode e : root.path("journal")) {
                 journal.add(entry(e));
             }
+            JsonNode released = root.get("releasedDatabase");
             return Optional.of(new Contents(root.path("pid").asLong(), root.path("held").asBoolean(),
                     Instant.parse(root.path("writtenAt").asText()), state,
-                    last == null || last.isNull() ? Optional.empty() : Optional.of(entry(last)), journal));
+                    last == null || last.isNull() ? Optional.empty() : Optional.of(entry(last)), journal,
+                    released == null || !released.isTextual() ? Optional.empty() : Optional.of(released.asText())));
         } catch (IOException | RuntimeException e) {
             return Optional.empty();
         }

@@ -160,7 +160,10 @@ public final class UpdateService {
         } catch (StateStore.DatabaseDamaged e) {
             problem = e.getMessage();
         }
-        if (problem != null) {
+        if (problem == null) {
+            // the read-back rewrote the file: readers may take the snapshot for it again (persistence/README.md)
+            store.restampReleased();
+        } else {
             Path kept = store.quarantine(device.clock().now());
             log.warn("the state database failed its read-back (" + problem + "); kept as " + kept.getFileName()
                     + ", a fresh one gets the state " + machine.state());

@@ -80,6 +80,50 @@ class SnapshotReadersTest {
         assertFalse(StatusSnapshot.read(dir).orElseThrow().held(), "a release marks the snapshot as not held");
     }
 
+    /**
+     * Once the holder has closed the database normally, a status read uses the snapshot instead of opening H2, for
+     * as long as the database file is exactly as that close left it; the whole journal still comes from the
+     * database. (The snapshot's state is renamed here so that the test can tell which of the two answered.)
+     */
+    @Test
+    void afterACleanReleaseReadersUseTheSnapshotUntilTheDatabaseIsWrittenAgain() throws Exception {
+        Path dir = tmp.resolve("hupd");
+        StateStore reader = new StateStore(dir);
+        earlierFailedUpdate(reader);
+        Process p = holder(dir, "u-1", 4);
+        p.getOutputStream().close();
+        assertEquals("released", line(p));
+        assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+        Path snapshot = dir.resolve(StatusSnapshot.FILE);
+        java.nio.file.Files.writeString(snapshot, java.nio.file.Files.readString(snapshot)
+                .replace("\"name\":\"FETCHING\"", "\"name\":\"FROM_SNAPSHOT\""));
+
+        StateStore.View status = reader.read(false);
+        assertEquals("FROM_SNAPSHOT", status.state().orElseThrow().stateName());
+        assertEquals(4, status.journal().size());
+        assertEquals("refused", status.lastResult().orElseThrow().reason());
+        assertFalse(status.fromSnapshot(), "nobody holds the database: status must not say an update does");
+        assertTrue(status.holderPid().isEmpty());
+        assertEquals("FETCHING", reader.read(true).state().orElseThrow().stateName(), "the whole journal is H2's");
+
+        Path db = dir.resolve("state.mv.db");
+        java.nio.file.Files.setLastModifiedTime(db, java.nio.file.attribute.FileTime.from(
+                java.nio.file.Files.getLastModifiedTime(db).toInstant().plusSeconds(1)));
+        assertEquals("FETCHING", reader.read(false).state().orElseThrow().stateName(),
+                "a database written after the release is read again");
+    }
+
+    @Test
+    void aDatabaseLeftAfterAFailureIsNotStoodForByTheSnapshot() throws Exception {
+        Path dir = tmp.resolve("hupd");
+        StateStore holder = new StateStore(dir).hold();
+        earlierFailedUpdate(holder);
+        holder.abandon();
+        StatusSnapshot.Contents left = StatusSnapshot.read(dir).orElseThrow();
+        assertFalse(left.held());
+        assertTrue(left.releasedDatabase().isEmpty(), "abandoned: readers must open the database");
+    }
+
     @Test
     void theSnapshotOfADeadHolderIsNotTrusted() throws Exception {
         Path dir = tmp.resolve("hupd");
