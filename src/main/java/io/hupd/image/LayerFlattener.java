@@ -33,7 +33,8 @@ import org.apache.commons.compress.archivers.tar.TarConstants;
  * entry is looked at on the real filesystem without following links, and must be a real directory. This is
  * sound because the root is fresh and private and this is the only writer: nothing can swap a component
  * between the check and the use. Files are created with O_EXCL|O_NOFOLLOW after unlinking whatever was there,
- * so no write ever goes through a symlink.
+ * so no write ever goes through a symlink. A {@link #survey} asks the same questions of a record in memory
+ * instead of a folder ({@link FlattenTarget}).
  */
 public final class LayerFlattener {
     private static final String WHITEOUT = ".wh.";
