@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Regenerates cds/hupd.classlist: the classes the commands load, from which ./hupd makes its class-data-sharing
-# archive (target/hupd.jsa); and cds/serve.classlist and cds/update.classlist, the classes of the serve run and
-# of the update run alone, from which ./hupd makes those commands' smaller archives (target/hupd-serve.jsa,
-# target/hupd-update.jsa). Run it after changes that make the commands load other classes; a stale list only
-# costs start-up time (a class missing from it is loaded from the jar as usual, a name that no longer exists is
-# skipped).
+# archive (target/hupd.jsa); and cds/serve.classlist, cds/update.classlist and cds/status.classlist, the classes
+# of those runs alone, from which ./hupd makes those commands' smaller archives (target/hupd-serve.jsa,
+# target/hupd-update.jsa, target/hupd-status.jsa). Run it after changes that make the commands load other
+# classes; a stale list only costs start-up time (a class missing from it is loaded from the jar as usual, a name
+# that no longer exists is skipped).
 #
 #   cds/make-classlist.sh
 #
@@ -27,6 +27,7 @@ run() { # run ARGS...: one JVM of hupd recording the classes it loads
 }
 run demo --dir "$work/demo"
 dev="$work/demo/device"
+status_run=$((n + 1))
 run status --device "$dev"
 run status --device "$dev" --json
 run history --device "$dev" --json
@@ -59,7 +60,9 @@ serve_once "$work/fresh"
 # One list: each line once, in the order first seen (a lambda line must come after the classes it names).
 awk '!seen[$0]++' $(for i in $(seq 1 "$n"); do echo "$work/$i.lst"; done) > cds/hupd.classlist
 cp "$work/$update_run.lst" cds/update.classlist
+# status's own: the plain and the --json report (a line twice is harmless, but keep each once)
+awk '!seen[$0]++' "$work/$status_run.lst" "$work/$((status_run + 1)).lst" > cds/status.classlist
 cp "$work/$n.lst" cds/serve.classlist
-for l in hupd update serve; do
+for l in hupd update status serve; do
   echo "cds/$l.classlist: $(grep -vc '^[#@]' "cds/$l.classlist") classes" >&2
 done
