@@ -66,8 +66,13 @@ public final class StateStore {
         return dir;
     }
 
+    /** H2's file of this store. */
+    private Path databaseFile() {
+        return dir.resolve("state.mv.db");
+    }
+
     public boolean exists() {
-        return Files.exists(dir.resolve("state.mv.db"));
+        return Files.exists(databaseFile());
     }
 
     /**
@@ -79,7 +84,7 @@ public final class StateStore {
         // The held connection is on the file being moved; the fresh database is opened on the next operation.
         drop();
         StatusSnapshot.delete(dir);
-        Path db = dir.resolve("state.mv.db");
+        Path db = databaseFile();
         Path kept = dir.resolve("state.mv.db.unreadable-" + at.getEpochSecond());
         if (Files.exists(db)) {
             Files.move(db, kept, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
@@ -188,7 +193,7 @@ public final class StateStore {
             }
             // The last holder closed the database and nobody has written it since: the snapshot is what a read
             // would return (the current update's journal), without opening H2 (a cold JVM's largest start-up cost).
-            if (!wholeJournal && snap.isPresent() && snap.get().currentWith(dir.resolve("state.mv.db"))) {
+            if (!wholeJournal && snap.isPresent() && snap.get().currentWith(databaseFile())) {
                 StatusSnapshot.Contents s = snap.get();
                 return new View(s.state(), s.lastResult(), s.journal(), false, snap);
             }
@@ -239,7 +244,7 @@ public final class StateStore {
         }
         try {
             StatusSnapshot.write(dir, false, Instant.now(), s.get().state(), s.get().lastResult(), s.get().journal(),
-                    StatusSnapshot.stamp(dir.resolve("state.mv.db")));
+                    StatusSnapshot.stamp(databaseFile()));
         } catch (IOException | RuntimeException e) {
             StatusSnapshot.delete(dir);
         }
@@ -253,7 +258,7 @@ public final class StateStore {
         }
         try {
             StatusSnapshot.write(dir, false, Instant.now(), s.get().state(), s.get().lastResult(), s.get().journal(),
-                    cleanClose ? StatusSnapshot.stamp(dir.resolve("state.mv.db")) : Optional.empty());
+                    cleanClose ? StatusSnapshot.stamp(databaseFile()) : Optional.empty());
         } catch (IOException | RuntimeException e) {
             StatusSnapshot.delete(dir);
         }
