@@ -43,9 +43,8 @@ sample() { echo "$1,$2,${3:-}" >> "$RAW"; }
 
 if [ "$install_backports" = 1 ]; then
   # Only on request: it changes the machine's e2fsprogs (see ../shared/reference/tools-on-this-machine.md §11).
-  if ! grep -rqs bookworm-backports /etc/apt/sources.list /etc/apt/sources.list.d/; then
-    echo "deb http://deb.debian.org/debian bookworm-backports main" > /etc/apt/sources.list.d/backports.list
-  fi
+  source "$(dirname "$0")/../.ci/backports.sh"
+  add_bookworm_backports
   apt-get update -qq && apt-get install -y -qq -t bookworm-backports e2fsprogs libarchive13 >&2
 fi
 
