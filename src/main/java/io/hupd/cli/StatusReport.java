@@ -6,7 +6,11 @@ import io.hupd.persistence.JournalEntry;
 import io.hupd.persistence.StateStore;
 import io.hupd.persistence.StoredState;
 import io.hupd.ports.Device;
+import io.hupd.web.ProgressFile;
 import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -16,7 +20,40 @@ final class StatusReport {
     private StatusReport() {}
 
     static Map<String, Object> collect(Device device, StateStore store, boolean poweredOn) throws IOException {
-        return collect(device, read(store), poweredOn);
+        Reading reading = read(store);
+        Map<String, Object> m = collect(device, reading, poweredOn);
+        m.put("waitingFor", waitingFor(reading, store.directory().resolve("progress.json"), Instant.now()));
+        return m;
+    }
+
+    /**
+     * What a running update waits for, from the progress file it keeps: which blob from where, how far, and how
+     * long since its last byte. Only while an update holds the database: a progress file left by a process that
+     * died describes nothing that is happening.
+     */
+    static String waitingFor(Reading reading, Path progressFile, Instant now) {
+        if (reading.view() == null || !reading.view().fromSnapshot()) {
+            return null;
+        }
+        Map<String, Object> p = ProgressFile.read(progressFile);
+        if (p == null || Boolean.TRUE.equals(p.get("finished")) || p.get("task") == null) {
+            return null;
+        }
+        StringBuilder sb = new StringBuilder();
+        Object item = p.get("item");
+        sb.append(item != null ? "downloading " + item : String.valueOf(p.get("task")));
+        long done = p.get("doneBytes") instanceof Number n ? n.longValue() : 0;
+        long total = p.get("totalBytes") instanceof Number n ? n.longValue() : -1;
+        sb.append(": ").append(done).append(total >= 0 ? " of " + total : "").append(" bytes");
+        try {
+            long quiet = Duration.between(Instant.parse(String.valueOf(p.get("lastByteAt"))), now).getSeconds();
+            if (quiet >= 2) {
+                sb.append(", stalled ").append(quiet).append(" s");
+            }
+        } catch (RuntimeException e) {
+            // an older progress file without the moment of its last byte
+        }
+        return sb.toString();
     }
 
     /** The database's part of the report, read once (one moment of a running update, never two mixed). */
@@ -115,6 +152,9 @@ final class StatusReport {
         if (m.get("targetVersion") != null) {
             line(sb, "target", m.get("targetVersion") + (m.get("source") == null ? ""
                     : " from " + m.get("source") + " (" + m.get("bytesFetched") + " bytes fetched)"));
+        }
+        if (m.get("waitingFor") != null) {
+            line(sb, "waiting for", String.valueOf(m.get("waitingFor")));
         }
         if (m.get("lastResult") != null) {
             line(sb, "last result", m.get("lastResult") + (m.get("reason") == null ? "" : ": " + m.get("reason")));

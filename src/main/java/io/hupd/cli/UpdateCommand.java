@@ -27,11 +27,19 @@ final class UpdateCommand implements Callable<Integer> {
     @Option(names = "--registry-credentials", paramLabel = "FILE",
             description = "registry logins, in the shape of Docker's config.json (\"auths\")")
     Path registryCredentials;
+    @Option(names = "--registry-speed-limit", paramLabel = "BYTES",
+            description = "a download that gets fewer bytes than this in --registry-speed-time is stalled and cut"
+                    + " (default 1024)")
+    Long speedLimit;
+    @Option(names = "--registry-speed-time", paramLabel = "SECONDS",
+            description = "the window of --registry-speed-limit (default 20)")
+    Integer speedTime;
     @Mixin Common.Debug debug;
 
     @Override
     public Integer call() throws Exception {
-        RegistrySettings registries = RegistrySettings.of(insecureRegistries, registryCredentials);
+        RegistrySettings registries = RegistrySettings.of(insecureRegistries, registryCredentials, speedLimit,
+                speedTime);
         try (Session s = new Session(device.dir, System.out, json, registries)) {
             UpdateState end = s.service.update(new UpdateRequest(target, images, delta, !noRequireUpgrade, !noReboot));
             var status = StatusReport.collect(s.device, s.store(), s.sim.poweredOn());

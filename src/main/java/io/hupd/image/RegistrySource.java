@@ -201,7 +201,7 @@ public final class RegistrySource implements ImageSource {
                 smallBlobBytes += store.put(d, new java.io.ByteArrayInputStream(known), Progress.NONE);
                 continue;
             }
-            ResumableDownload dl = new ResumableDownload(d, store, options.maxAttempts());
+            ResumableDownload dl = new ResumableDownload(d, store, options.maxAttempts(), options.lowSpeedBytes());
             remaining += d.size() - dl.resumeFrom();
             downloads.add(dl);
             wanted.add(d);
@@ -216,6 +216,7 @@ public final class RegistrySource implements ImageSource {
             for (int i = 0; i < downloads.size(); i++) {
                 Descriptor d = wanted.get(i);
                 ResumableDownload dl = downloads.get(i);
+                progress.note((d.equals(image.config()) ? "config " : "layer ") + d.digest() + " from " + ref);
                 try {
                     dl.run((offset, left) -> client.blob(ref.repository(), d.digest(), offset, left), progress,
                             ref.toString());

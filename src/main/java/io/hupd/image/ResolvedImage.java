@@ -28,10 +28,15 @@ public record ResolvedImage(String reference, String manifestDigest, Descriptor 
         return List.copyOf(all);
     }
 
+    /** The sizes the manifest declares, summed; Long.MAX_VALUE when they add up to more (a hostile manifest). */
     public long totalBytes() {
         long sum = config.size();
         for (Descriptor d : layers) {
-            sum += d.size();
+            try {
+                sum = Math.addExact(sum, d.size());
+            } catch (ArithmeticException e) {
+                return Long.MAX_VALUE;
+            }
         }
         return sum;
     }

@@ -3,6 +3,7 @@ package io.hupd.image;
 import io.hupd.fs.AtomicFiles;
 import io.hupd.image.registry.RegistryClient.BlobBody;
 import io.hupd.image.registry.RegistryException;
+import io.hupd.ports.DataPartition;
 import io.hupd.ports.ImageSourceException;
 import io.hupd.ports.Progress;
 import java.io.FileOutputStream;
@@ -10,6 +11,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.channels.FileChannel;
+import java.nio.file.FileStore;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
@@ -39,17 +41,23 @@ final class ResumableDownload {
     private final BlobStore store;
     private final Path partial;
     private final int maxStalls;
+    private final long progressFloor;
     private MessageDigest md;
     private long have;
     /** Bytes that came over the wire for this blob, in this process. */
     private long wire;
 
-    /** @param maxStalls interruptions in a row without a single new byte before giving up */
-    ResumableDownload(Descriptor d, BlobStore store, int maxStalls) {
+    /**
+     * @param maxStalls interruptions in a row without progress before giving up
+     * @param progressFloor the fewest new bytes an interrupted try must bring to count as progress (the low-speed
+     *     limit): a registry that drips a few bytes per try must not be resumed a hundred times
+     */
+    ResumableDownload(Descriptor d, BlobStore store, int maxStalls, long progressFloor) {
         this.d = d;
         this.store = store;
         this.partial = partialPath(store, d);
         this.maxStalls = maxStalls;
+        this.progressFloor = Math.max(1, progressFloor);
     }
 
     static Path partialPath(BlobStore store, Descriptor d) {
@@ -92,7 +100,9 @@ final class ResumableDownload {
                 if (!e.retryable()) {
                     throw e;
                 }
-                stalls = have > before ? 0 : stalls + 1;
+                stalls = have - before >= progressFloor ? 0 : stalls + 1;
+                // a point between tries where an operator's abort may stop the download (UpdateRunner)
+                progress.advance(0);
                 if (stalls >= maxStalls || ++resumes > 100) {
                     throw new ImageSourceException(source + ": " + e.getMessage() + " (gave up after "
                             + (stalls >= maxStalls ? stalls + " tries without progress" : resumes + " resumes")
@@ -120,6 +130,7 @@ final class ResumableDownload {
                 throw new ImageSourceException(source + ": blob " + d.digest() + " is " + body.total()
                         + " bytes on the registry, the manifest says " + d.size());
             }
+            FileStore space = Files.getFileStore(partial.getParent());
             try (OutputStream out = new FileOutputStream(partial.toFile(), true)) {
                 byte[] buf = new byte[BUFFER];
                 InputStream in = body.in();
@@ -142,8 +153,17 @@ final class ResumableDownload {
                         throw new ImageSourceException(source + ": blob " + d.digest()
                                 + " is larger than its declared size " + d.size() + " bytes");
                     }
+                    long free = space.getUsableSpace();
+                    if (free - n < DataPartition.MIN_FREE_BYTES) {
+                        throw outOfSpace(source, "it is down to " + free + " bytes free, and a download stops "
+                                + DataPartition.MIN_FREE_BYTES + " bytes short of full");
+                    }
                     // Written before it is hashed and counted: the partial file never holds less than the state.
-                    out.write(buf, 0, n);
+                    try {
+                        out.write(buf, 0, n);
+                    } catch (IOException e) {
+                        throw outOfSpace(source, "writing failed: " + describe(e));
+                    }
                     md.update(buf, 0, n);
                     have += n;
                     wire += n;
@@ -155,6 +175,17 @@ final class ResumableDownload {
                         + d.size() + " bytes", true);
             }
         }
+    }
+
+    /**
+     * The data partition is the user's: a download that would fill it ends as an ordinary failure, and its
+     * partial file goes at once (kept, it would leave the partition as full as the download made it).
+     */
+    private ImageSourceException outOfSpace(String source, String why) throws IOException {
+        long had = have;
+        discard();
+        return new ImageSourceException(source + ": blob " + d.digest() + ": the data partition is full (" + why
+                + "); the download stopped after " + had + " of " + d.size() + " bytes and its partial file is removed");
     }
 
     private long finish(String source) throws IOException {

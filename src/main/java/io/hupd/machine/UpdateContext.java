@@ -56,5 +56,8 @@ public final class UpdateContext {
     public static final class Registries {
         public List<String> insecure = new ArrayList<>();
         public String credentialsFile;
+        /** --registry-speed-limit and --registry-speed-time, null when not given. */
+        public Long lowSpeedBytes;
+        public Integer lowSpeedSeconds;
     }
 }

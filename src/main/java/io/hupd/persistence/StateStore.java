@@ -43,6 +43,7 @@ public final class StateStore {
     /** While {@link #hold()} is in force: the one open connection (null until first needed, or after a failure). */
     private Connection held;
     private boolean holding;
+    private final SpaceReserve reserve;
 
     public StateStore(Path dir) {
         this(dir, "file:");
@@ -51,6 +52,7 @@ public final class StateStore {
     /** @param scheme H2 file-system scheme prefix; tests wrap the file system to watch or break its writes */
     public StateStore(Path dir, String scheme) {
         this.dir = dir;
+        this.reserve = new SpaceReserve(dir);
         this.url = "jdbc:h2:" + scheme + dir.toAbsolutePath().resolve("state")
                 + ";WRITE_DELAY=0;DB_CLOSE_ON_EXIT=FALSE;TRACE_LEVEL_FILE=0;MAX_COMPACT_TIME=0";
     }
@@ -100,6 +102,7 @@ public final class StateStore {
      */
     public StateStore hold() {
         holding = true;
+        reserve.refill();
         return this;
     }
 
@@ -120,6 +123,7 @@ public final class StateStore {
         } finally {
             // Stamped only after a clean close: the file is then exactly what the snapshot describes.
             markReleased(c != null);
+            reserve.refill();
         }
     }
 
@@ -418,6 +422,7 @@ public final class StateStore {
     }
 
     private <T> T withConnection(Work<T> work) throws IOException {
+        reserve.releaseIfLow();
         if (holding) {
             return withHeld(work);
         }

@@ -9,6 +9,9 @@ public interface Progress {
 
     void finish();
 
+    /** What the task works on now (one layer of a download), for whoever shows where it stands. */
+    default void note(String what) {}
+
     Progress NONE = new Progress() {
         @Override
         public void start(String task, long totalBytes) {}

@@ -6,9 +6,12 @@ import io.hupd.machine.UpdateEvent;
 import io.hupd.machine.UpdateMachine;
 import io.hupd.machine.UpdateState;
 import io.hupd.persistence.StateStore;
+import io.hupd.ports.AbortRequested;
 import io.hupd.ports.Device;
+import io.hupd.ports.Progress;
 import io.hupd.ports.UserInputException;
 import io.hupd.steps.Step;
+import io.hupd.steps.StepLog;
 import io.hupd.steps.StepOutcome;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -123,9 +126,13 @@ public final class UpdateRunner {
 
     private StepOutcome runStep(UpdateState state, Step step) throws InterruptedException, IOException {
         try {
-            return step.run(machine.context(), log);
+            return step.run(machine.context(), state == UpdateState.FETCHING && machine.accepts(UpdateEvent.ABORT)
+                    ? new AbortWatch(log, abortRequest) : log);
         } catch (InterruptedException e) {
             throw e;
+        } catch (AbortRequested e) {
+            Files.deleteIfExists(abortRequest);
+            return StepOutcome.of(UpdateEvent.ABORT, "aborted by the operator (hupd abort) " + e.getMessage());
         } catch (Exception e) {
             String reason = oneLine(e);
             if (machine.accepts(UpdateEvent.FAILED)) {
@@ -134,6 +141,63 @@ public final class UpdateRunner {
             // After the commit point there is no "failed": the state stays, and the next start runs it again.
             log.warn(state + " did not finish (" + reason + "); it runs again at the next start");
             throw new IOException(state + " did not finish: " + reason, e);
+        }
+    }
+
+    /**
+     * The step's log, with a progress that stops the work at the next chunk once an abort is requested: a
+     * download that takes minutes must not make {@code hupd abort} wait for its end. Only for a fetch, whose
+     * work leaves nothing half-done that a revert does not undo (the partial download stays for a retry).
+     */
+    private static final class AbortWatch implements StepLog {
+        private final StepLog log;
+        private final Progress progress;
+
+        AbortWatch(StepLog log, Path abortRequest) {
+            this.log = log;
+            Progress next = log.progress();
+            this.progress = new Progress() {
+                private long done;
+
+                @Override
+                public void start(String task, long totalBytes) {
+                    next.start(task, totalBytes);
+                }
+
+                @Override
+                public void advance(long bytes) {
+                    next.advance(bytes);
+                    done += bytes;
+                    if (Files.exists(abortRequest)) {
+                        throw new AbortRequested("during the download, after " + done + " bytes");
+                    }
+                }
+
+                @Override
+                public void finish() {
+                    next.finish();
+                }
+
+                @Override
+                public void note(String what) {
+                    next.note(what);
+                }
+            };
+        }
+
+        @Override
+        public void info(String line) {
+            log.info(line);
+        }
+
+        @Override
+        public void warn(String line) {
+            log.warn(line);
+        }
+
+        @Override
+        public Progress progress() {
+            return progress;
         }
     }
 

@@ -245,7 +245,12 @@ public final class UpdateService {
             }
             lock = DeviceLock.tryAcquire(lockFile());
             if (lock.isEmpty()) {
-                throw new DeviceBusyException("the running update did not stop within 120 s");
+                // An abort that reports it did nothing must leave nothing behind: a request left here would end
+                // the update later, when nobody asks any more.
+                boolean withdrawn = Files.deleteIfExists(abortRequestFile());
+                throw new DeviceBusyException("the running update did not stop within 120 s; " + (withdrawn
+                        ? "the abort request is withdrawn and nothing was changed"
+                        : "it has taken the abort request and reverts when its current step ends"));
             }
         }
         try (DeviceLock l = lock.get()) {

@@ -6,6 +6,7 @@ import io.hupd.image.delta.DeltaMissingException;
 import io.hupd.image.delta.DeltaNaming;
 import io.hupd.machine.UpdateContext;
 import io.hupd.machine.UpdateEvent;
+import io.hupd.ports.AbortRequested;
 import io.hupd.ports.Device;
 import io.hupd.ports.ImageSource;
 import io.hupd.ports.ImageSourceFactory;
@@ -79,6 +80,8 @@ public final class FetchStep implements Step {
                 // the journal keeps it, so 'hupd history' shows where each update's image came from
                 return StepOutcome.of(UpdateEvent.SUCCEEDED, "fetched from " + kind + " " + ref + ": " + bytes
                         + " bytes over the wire");
+            } catch (AbortRequested e) {
+                throw e;
             } catch (Exception e) {
                 if (ref.equals(conventional)) {
                     // not a source the operator named: logged, but not one of the update's source failures

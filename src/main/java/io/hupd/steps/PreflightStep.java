@@ -5,6 +5,7 @@ import io.hupd.image.Descriptor;
 import io.hupd.image.ResolvedImage;
 import io.hupd.machine.UpdateContext;
 import io.hupd.ports.BootSettings;
+import io.hupd.ports.DataPartition;
 import io.hupd.ports.Device;
 import io.hupd.ports.ImageSource;
 import io.hupd.ports.ImageSourceFactory;
@@ -110,24 +111,35 @@ public final class PreflightStep implements Step {
 
     /**
      * The data partition must hold the blobs still to download and the flattened tree staged before the slot
-     * write. The tree's size is only known once flattened, so the compressed size stands in as its floor.
+     * write, and keep {@link DataPartition#MIN_FREE_BYTES} free besides. The tree's size is only known once
+     * flattened, so the compressed size stands in as its floor. Sizes come from the registry: summed without
+     * overflow (a layer of 2^62 bytes must not wrap the sum round to a small number), saturating at Long.MAX_VALUE.
      */
     private String spaceProblem(ResolvedImage image) throws IOException {
         BlobStore store = new BlobStore(device.data().blobCache());
         long download = 0;
+        long stage;
         for (Descriptor d : image.blobs()) {
             if (!store.has(d)) {
-                download += d.size();
+                download = saturatedAdd(download, d.size());
             }
         }
-        long needed = download + image.totalBytes();
+        stage = image.totalBytes();
+        long needed = saturatedAdd(saturatedAdd(download, stage), DataPartition.MIN_FREE_BYTES);
         long free = device.data().freeBytes();
         if (needed > free) {
             return "not enough free space in the data partition for " + image.reference() + ": it needs "
-                    + needed + " bytes (" + download + " to download, " + image.totalBytes()
-                    + " to stage), " + free + " are free";
+                    + (needed == Long.MAX_VALUE ? "more than " + Long.MAX_VALUE : needed) + " bytes (" + download
+                    + " to download, " + stage + " to stage, " + DataPartition.MIN_FREE_BYTES
+                    + " kept free), " + free + " are free";
         }
         return null;
+    }
+
+    static long saturatedAdd(long a, long b) {
+        long sum = a + b;
+        // overflow only when both have the sign the sum does not
+        return ((a ^ sum) & (b ^ sum)) < 0 ? (a < 0 ? Long.MIN_VALUE : Long.MAX_VALUE) : sum;
     }
 
     static long mib(long bytes) {

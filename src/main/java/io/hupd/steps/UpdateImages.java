@@ -22,6 +22,8 @@ public final class UpdateImages {
             UpdateContext.Registries r = new UpdateContext.Registries();
             r.insecure = new ArrayList<>(given.get().insecureRegistries());
             r.credentialsFile = given.get().credentialsFile();
+            r.lowSpeedBytes = given.get().lowSpeedBytes();
+            r.lowSpeedSeconds = given.get().lowSpeedSeconds();
             ctx.registries = r;
         }
     }
@@ -36,7 +38,8 @@ public final class UpdateImages {
         if (ctx.registries == null) {
             return images;
         }
-        RegistrySettings recorded = new RegistrySettings(ctx.registries.insecure, ctx.registries.credentialsFile);
+        RegistrySettings recorded = new RegistrySettings(ctx.registries.insecure, ctx.registries.credentialsFile,
+                ctx.registries.lowSpeedBytes, ctx.registries.lowSpeedSeconds);
         Optional<RegistrySettings> given = images.givenSettings();
         if (given.isPresent() && !given.get().equals(recorded)) {
             log.warn("this update was started with other registry options; it keeps them (" + recorded

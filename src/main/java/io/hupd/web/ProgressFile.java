@@ -25,6 +25,8 @@ public final class ProgressFile implements Progress {
     private long total;
     private long done;
     private String startedAt;
+    private String item;
+    private String lastByteAt;
     private long lastWrite;
 
     public ProgressFile(Path file, Progress next) {
@@ -39,6 +41,15 @@ public final class ProgressFile implements Progress {
         this.total = totalBytes;
         this.done = 0;
         this.startedAt = Instant.now().toString();
+        this.lastByteAt = startedAt;
+        this.item = null;
+        write(false);
+    }
+
+    @Override
+    public void note(String what) {
+        next.note(what);
+        item = what;
         write(false);
     }
 
@@ -46,6 +57,9 @@ public final class ProgressFile implements Progress {
     public void advance(long bytes) {
         next.advance(bytes);
         done += bytes;
+        if (bytes > 0) {
+            lastByteAt = null;
+        }
         if (System.nanoTime() - lastWrite >= MIN_INTERVAL_NANOS) {
             write(false);
         }
@@ -64,11 +78,19 @@ public final class ProgressFile implements Progress {
         lastWrite = System.nanoTime();
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("task", task);
+        m.put("item", item);
         m.put("totalBytes", total);
         m.put("doneBytes", done);
         m.put("finished", finished);
         m.put("startedAt", startedAt);
-        m.put("updatedAt", Instant.now().toString());
+        String now = Instant.now().toString();
+        if (lastByteAt == null) {
+            // the moment of the last byte is known to within this file's write interval, which is enough to say
+            // how long a download has been stalled
+            lastByteAt = now;
+        }
+        m.put("lastByteAt", lastByteAt);
+        m.put("updatedAt", now);
         try {
             Files.createDirectories(file.toAbsolutePath().getParent());
             Path tmp = file.resolveSibling("." + file.getFileName() + ".tmp");

@@ -10,7 +10,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A response body with time limits: the JDK client has none once the headers are in, so a registry that stops
- * sending (or trickles) would otherwise hold the update forever. A watchdog closes the stream when a limit
+ * sending (or trickles) would otherwise hold the update forever. Besides the whole body's limit there is a
+ * low-speed limit, as curl's --speed-limit/--speed-time: fewer than a number of bytes in a window is a stall,
+ * so a registry dripping a byte a second is cut after one window, not after the whole body's limit. A watchdog closes the stream when a limit
  * passes; the JDK's body stream then fails the blocked read (an interrupt does not wake it), and the failure is
  * reported as the timeout it stands for.
  */
@@ -27,20 +29,26 @@ final class GuardedInputStream extends FilterInputStream {
     private final long deadlineNanos;
     private final long totalMillis;
     private final ScheduledFuture<?> watchdog;
-    private volatile long lastProgress = System.nanoTime();
+    private final long lowSpeedBytes;
+    /** Guarded by lock. */
+    private long windowStart = System.nanoTime();
+    /** Bytes received since windowStart; guarded by lock. */
+    private long windowBytes;
     private String expired;
 
     /**
-     * @param idleMillis the longest the body may send nothing
+     * @param idleMillis the low-speed window
+     * @param lowSpeedBytes the bytes the body must send in every window (1: it must send something)
      * @param totalMillis the longest the whole body may take
      */
-    GuardedInputStream(InputStream in, String what, long idleMillis, long totalMillis) {
+    GuardedInputStream(InputStream in, String what, long idleMillis, long lowSpeedBytes, long totalMillis) {
         super(in);
         this.what = what;
+        this.lowSpeedBytes = lowSpeedBytes;
         this.idleNanos = TimeUnit.MILLISECONDS.toNanos(idleMillis);
         this.totalMillis = totalMillis;
         this.deadlineNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(totalMillis);
-        long tick = Math.max(10, Math.min(500, Math.min(idleMillis, totalMillis) / 4));
+        long tick = Math.max(10, Math.min(500, Math.min(idleMillis, totalMillis) / 8));
         this.watchdog = TIMER.scheduleAtFixedRate(this::check, tick, tick, TimeUnit.MILLISECONDS);
     }
 
@@ -52,9 +60,15 @@ final class GuardedInputStream extends FilterInputStream {
             }
             if (now - deadlineNanos > 0) {
                 expired = what + " did not finish within " + totalMillis + " ms (the registry is too slow)";
-            } else if (now - lastProgress > idleNanos) {
-                expired = what + ": no data for " + TimeUnit.NANOSECONDS.toMillis(idleNanos) + " ms";
+            } else if (now - windowStart < idleNanos) {
+                return;
+            } else if (windowBytes < lowSpeedBytes) {
+                long ms = TimeUnit.NANOSECONDS.toMillis(idleNanos);
+                expired = what + ": stalled, " + (windowBytes == 0 ? "no data" : "only " + windowBytes + " bytes")
+                        + " in " + ms + " ms (the low-speed limit is " + lowSpeedBytes + " bytes in " + ms + " ms)";
             } else {
+                windowStart = now;
+                windowBytes = 0;
                 return;
             }
         }
@@ -91,7 +105,9 @@ final class GuardedInputStream extends FilterInputStream {
             throw late;
         }
         if (n > 0) {
-            lastProgress = System.nanoTime();
+            synchronized (lock) {
+                windowBytes += n;
+            }
         }
         return n;
     }

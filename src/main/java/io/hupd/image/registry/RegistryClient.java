@@ -323,7 +323,8 @@ public final class RegistryClient {
     }
 
     private InputStream guard(InputStream in, String what, long totalMillis) {
-        return new GuardedInputStream(in, what, options.readIdleTimeout().toMillis(), totalMillis);
+        return new GuardedInputStream(in, what, options.readIdleTimeout().toMillis(), options.lowSpeedBytes(),
+                totalMillis);
     }
 
     @FunctionalInterface

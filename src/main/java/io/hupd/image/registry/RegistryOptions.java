@@ -15,19 +15,22 @@ import java.util.Set;
  * @param architecture the device's architecture, used to pick one image from an index; null refuses an index
  *     with several linux images as ambiguous
  * @param responseTimeout from sending a request to its response headers
- * @param readIdleTimeout the longest a response body may send nothing
+ * @param readIdleTimeout the low-speed window: a response body that sends fewer than {@code lowSpeedBytes} in
+ *     any window this long is cut as stalled (curl's --speed-time), a body that drips a byte now and then too
  * @param documentTimeout the whole of a small request (manifest, token, config)
  * @param minBytesPerSecond a blob download slower than this on average is cut (slow-retrieval attacks), with
  *     {@code documentTimeout} as the floor of its time limit
  * @param maxAttempts tries of one request that keeps failing in a way that may pass (refused connection,
  *     5xx, 429, a cut without progress)
+ * @param lowSpeedBytes the low-speed limit (curl's --speed-limit): the bytes a body must send in every
+ *     {@code readIdleTimeout}; a cut that got fewer counts as a try without progress
  */
 public record RegistryOptions(Set<String> insecureRegistries, RegistryCredentials credentials, String architecture,
         Duration connectTimeout, Duration responseTimeout, Duration readIdleTimeout, Duration documentTimeout,
-        long minBytesPerSecond, int maxAttempts, Duration backoffBase, Duration backoffMax) {
+        long minBytesPerSecond, int maxAttempts, Duration backoffBase, Duration backoffMax, long lowSpeedBytes) {
     public static final RegistryOptions DEFAULT = new RegistryOptions(Set.of(), RegistryCredentials.NONE, null,
-            Duration.ofSeconds(10), Duration.ofSeconds(30), Duration.ofSeconds(30), Duration.ofSeconds(60),
-            16 * 1024, 4, Duration.ofMillis(250), Duration.ofSeconds(8));
+            Duration.ofSeconds(10), Duration.ofSeconds(30), Duration.ofSeconds(20), Duration.ofSeconds(60),
+            16 * 1024, 4, Duration.ofMillis(250), Duration.ofSeconds(8), 1024);
 
     public RegistryOptions {
         insecureRegistries = Set.copyOf(insecureRegistries.stream().map(s -> s.toLowerCase(Locale.ROOT)).toList());
@@ -38,39 +41,51 @@ public record RegistryOptions(Set<String> insecureRegistries, RegistryCredential
         Objects.requireNonNull(documentTimeout, "documentTimeout");
         Objects.requireNonNull(backoffBase, "backoffBase");
         Objects.requireNonNull(backoffMax, "backoffMax");
-        if (maxAttempts < 1 || minBytesPerSecond < 1) {
-            throw new IllegalArgumentException("maxAttempts and minBytesPerSecond must be positive");
+        if (maxAttempts < 1 || minBytesPerSecond < 1 || lowSpeedBytes < 1) {
+            throw new IllegalArgumentException("maxAttempts, minBytesPerSecond and lowSpeedBytes must be positive");
         }
     }
 
     public RegistryOptions withInsecure(Set<String> registries) {
         return new RegistryOptions(registries, credentials, architecture, connectTimeout, responseTimeout,
-                readIdleTimeout, documentTimeout, minBytesPerSecond, maxAttempts, backoffBase, backoffMax);
+                readIdleTimeout, documentTimeout, minBytesPerSecond, maxAttempts, backoffBase, backoffMax,
+                lowSpeedBytes);
     }
 
     public RegistryOptions withCredentials(RegistryCredentials c) {
         return new RegistryOptions(insecureRegistries, c, architecture, connectTimeout, responseTimeout,
-                readIdleTimeout, documentTimeout, minBytesPerSecond, maxAttempts, backoffBase, backoffMax);
+                readIdleTimeout, documentTimeout, minBytesPerSecond, maxAttempts, backoffBase, backoffMax,
+                lowSpeedBytes);
     }
 
     public RegistryOptions withArchitecture(String arch) {
         return new RegistryOptions(insecureRegistries, credentials, arch, connectTimeout, responseTimeout,
-                readIdleTimeout, documentTimeout, minBytesPerSecond, maxAttempts, backoffBase, backoffMax);
+                readIdleTimeout, documentTimeout, minBytesPerSecond, maxAttempts, backoffBase, backoffMax,
+                lowSpeedBytes);
     }
 
     public RegistryOptions withTimeouts(Duration connect, Duration response, Duration readIdle, Duration document) {
         return new RegistryOptions(insecureRegistries, credentials, architecture, connect, response, readIdle,
-                document, minBytesPerSecond, maxAttempts, backoffBase, backoffMax);
+                document, minBytesPerSecond, maxAttempts, backoffBase, backoffMax,
+                lowSpeedBytes);
     }
 
     public RegistryOptions withRetries(int attempts, Duration base, Duration max) {
         return new RegistryOptions(insecureRegistries, credentials, architecture, connectTimeout, responseTimeout,
-                readIdleTimeout, documentTimeout, minBytesPerSecond, attempts, base, max);
+                readIdleTimeout, documentTimeout, minBytesPerSecond, attempts, base, max,
+                lowSpeedBytes);
     }
 
     public RegistryOptions withMinBytesPerSecond(long rate) {
         return new RegistryOptions(insecureRegistries, credentials, architecture, connectTimeout, responseTimeout,
-                readIdleTimeout, documentTimeout, rate, maxAttempts, backoffBase, backoffMax);
+                readIdleTimeout, documentTimeout, rate, maxAttempts, backoffBase, backoffMax,
+                lowSpeedBytes);
+    }
+
+    /** The low-speed limit: fewer than {@code bytes} in any {@code window} is a stall. */
+    public RegistryOptions withLowSpeedLimit(long bytes, Duration window) {
+        return new RegistryOptions(insecureRegistries, credentials, architecture, connectTimeout, responseTimeout,
+                window, documentTimeout, minBytesPerSecond, maxAttempts, backoffBase, backoffMax, bytes);
     }
 
     /**

@@ -13,11 +13,23 @@ import java.util.Locale;
  *
  * @param insecureRegistries lower case, sorted, without repeats, so equal settings compare equal
  * @param credentialsFile an absolute path (a resumed run may have another working folder), or null
+ * @param lowSpeedBytes {@code --registry-speed-limit}: a download sending fewer bytes than this in
+ *     {@code lowSpeedSeconds} is stalled; null for the default
+ * @param lowSpeedSeconds {@code --registry-speed-time}, or null for the default
  */
-public record RegistrySettings(List<String> insecureRegistries, String credentialsFile) {
+public record RegistrySettings(List<String> insecureRegistries, String credentialsFile, Long lowSpeedBytes,
+        Integer lowSpeedSeconds) {
     public static final RegistrySettings NONE = new RegistrySettings(List.of(), null);
 
+    public RegistrySettings(List<String> insecureRegistries, String credentialsFile) {
+        this(insecureRegistries, credentialsFile, null, null);
+    }
+
     public RegistrySettings {
+        if ((lowSpeedBytes != null && lowSpeedBytes < 1) || (lowSpeedSeconds != null && lowSpeedSeconds < 1)) {
+            throw new io.hupd.ports.UserInputException("--registry-speed-limit and --registry-speed-time must be"
+                    + " positive");
+        }
         insecureRegistries = insecureRegistries.stream().map(s -> s.toLowerCase(Locale.ROOT)).distinct().sorted()
                 .toList();
         if (credentialsFile != null && !Path.of(credentialsFile).isAbsolute()) {
@@ -26,8 +38,14 @@ public record RegistrySettings(List<String> insecureRegistries, String credentia
     }
 
     public static RegistrySettings of(Collection<String> insecureRegistries, Path credentialsFile) {
+        return of(insecureRegistries, credentialsFile, null, null);
+    }
+
+    public static RegistrySettings of(Collection<String> insecureRegistries, Path credentialsFile, Long lowSpeedBytes,
+            Integer lowSpeedSeconds) {
         return new RegistrySettings(List.copyOf(insecureRegistries),
-                credentialsFile == null ? null : credentialsFile.toAbsolutePath().normalize().toString());
+                credentialsFile == null ? null : credentialsFile.toAbsolutePath().normalize().toString(),
+                lowSpeedBytes, lowSpeedSeconds);
     }
 
     /**
@@ -36,8 +54,13 @@ public record RegistrySettings(List<String> insecureRegistries, String credentia
      * @throws io.hupd.ports.UserInputException when the credentials file is missing or malformed
      */
     public RegistryOptions applyTo(RegistryOptions base) {
-        return base.withInsecure(java.util.Set.copyOf(insecureRegistries)).withCredentials(credentialsFile == null
-                ? RegistryCredentials.NONE : RegistryCredentials.load(Path.of(credentialsFile)));
+        RegistryOptions o = base.withInsecure(java.util.Set.copyOf(insecureRegistries)).withCredentials(
+                credentialsFile == null ? RegistryCredentials.NONE : RegistryCredentials.load(Path.of(credentialsFile)));
+        if (lowSpeedBytes != null || lowSpeedSeconds != null) {
+            o = o.withLowSpeedLimit(lowSpeedBytes != null ? lowSpeedBytes : o.lowSpeedBytes(), lowSpeedSeconds != null
+                    ? java.time.Duration.ofSeconds(lowSpeedSeconds) : o.readIdleTimeout());
+        }
+        return o;
     }
 
     /** For the log: the file by its path (never its logins) and the plain-HTTP registries. */
@@ -45,6 +68,8 @@ public record RegistrySettings(List<String> insecureRegistries, String credentia
     public String toString() {
         return (insecureRegistries.isEmpty() ? "no --insecure-registry" : "--insecure-registry "
                 + String.join(" ", insecureRegistries)) + ", " + (credentialsFile == null
-                ? "no --registry-credentials" : "--registry-credentials " + credentialsFile);
+                ? "no --registry-credentials" : "--registry-credentials " + credentialsFile)
+                + (lowSpeedBytes == null ? "" : ", --registry-speed-limit " + lowSpeedBytes)
+                + (lowSpeedSeconds == null ? "" : ", --registry-speed-time " + lowSpeedSeconds);
     }
 }
