@@ -195,8 +195,53 @@ class RegistryClientTest {
             }
         });
         long ms = (System.nanoTime() - start) / 1_000_000;
-        assertTrue(e.getMessage().contains("no data for 300 ms"), e.getMessage());
+        assertTrue(e.getMessage().contains("stalled, only 10 bytes in 300 ms"), e.getMessage());
         assertTrue(ms < 3000, "cut after " + ms + " ms");
+    }
+
+    /** Sends {@code length} bytes announced, one every 20 ms: never idle, always far too slow. */
+    private static FakeRegistry.Hook dripping(int length) {
+        return ex -> {
+            ex.sendResponseHeaders(200, length);
+            OutputStream out = ex.getResponseBody();
+            try {
+                for (int i = 0; i < length; i++) {
+                    out.write('{');
+                    out.flush();
+                    Thread.sleep(20);
+                }
+            } catch (InterruptedException | IOException e) {
+                // the client hung up
+            }
+            return true;
+        };
+    }
+
+    /** Issue 18 finding 8: a byte now and then kept a blob alive for its whole-request limit, tried four times. */
+    @Test
+    void aBlobDrippingBytesIsCutByTheLowSpeedLimitNotTheWholeRequestLimit() {
+        registry.hook = dripping(100_000);
+        RegistryOptions o = FAST.withRetries(1, Duration.ofMillis(1), Duration.ofMillis(1))
+                .withLowSpeedLimit(200, Duration.ofMillis(400));
+        RegistryException e = assertThrows(RegistryException.class, () -> {
+            try (RegistryClient.BlobBody b = client(o).blob("os", "sha256:" + "a".repeat(64), 0, 100_000)) {
+                b.in().readAllBytes();
+            }
+        });
+        assertTrue(e.getMessage().contains("stalled, only ") && e.getMessage().contains("the low-speed limit is 200"
+                + " bytes in 400 ms"), e.getMessage());
+        assertTrue(e.retryable(), "a stall may pass: the download resumes, a bounded number of times");
+    }
+
+    @Test
+    void aManifestDrippingBytesIsCutByTheLowSpeedLimitOnEveryTry() {
+        registry.hook = dripping(2000);
+        RegistryOptions o = FAST.withRetries(2, Duration.ofMillis(1), Duration.ofMillis(1))
+                .withLowSpeedLimit(200, Duration.ofMillis(400));
+        RegistryException e = assertThrows(RegistryException.class,
+                () -> client(o).manifest("os", "latest", ACCEPT, 4096));
+        assertTrue(e.getMessage().contains("stalled") && e.getMessage().contains("(after 2 tries)"), e.getMessage());
+        assertEquals(2, registry.log.size(), registry.log.toString());
     }
 
     @Test

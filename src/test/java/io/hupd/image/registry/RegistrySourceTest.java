@@ -110,6 +110,52 @@ class RegistrySourceTest {
         assertTrue(registry.log.get(0).startsWith("GET /v2/os/manifests/v1"));
     }
 
+    /**
+     * Issue 18 finding 8: a layer whose every request brings a few bytes and then drips. Each cut brought "some
+     * progress", so the download was resumed up to a hundred times; a try below the low-speed limit now counts
+     * as one without progress, and the fetch gives up after the usual number of tries.
+     */
+    @Test
+    void aLayerThatDripsOnEveryResumeGivesUpAfterTheTriesNotAHundredResumes() throws Exception {
+        byte[] layer = random(200_000, 9);
+        registry.putManifest("v1", OCI_MANIFEST, image("arm64", layer, ""));
+        String layerDigest = FakeRegistry.sha256(layer);
+        java.util.concurrent.atomic.AtomicInteger layerRequests = new java.util.concurrent.atomic.AtomicInteger();
+        registry.hook = ex -> {
+            if (!ex.getRequestURI().getPath().endsWith(layerDigest)) {
+                return false;
+            }
+            layerRequests.incrementAndGet();
+            String range = ex.getRequestHeaders().getFirst("Range");
+            int from = range == null ? 0 : Integer.parseInt(range.replaceAll("bytes=([0-9]+)-", "$1"));
+            if (from > 0) {
+                ex.getResponseHeaders().set("Content-Range", "bytes " + from + "-" + (layer.length - 1) + "/"
+                        + layer.length);
+            }
+            ex.sendResponseHeaders(from > 0 ? 206 : 200, layer.length - from);
+            var out = ex.getResponseBody();
+            try {
+                for (int i = from; i < layer.length; i++) {
+                    out.write(layer[i]);
+                    out.flush();
+                    Thread.sleep(25);
+                }
+            } catch (InterruptedException | IOException e) {
+                // cut by the client
+            }
+            return true;
+        };
+        RegistryOptions o = FAST.withRetries(3, Duration.ofMillis(1), Duration.ofMillis(1))
+                .withLowSpeedLimit(100, Duration.ofMillis(300));
+        ImageSource source = open(ImageSources.factory(o), "os:v1");
+        ResolvedImage img = source.resolve();
+        BlobStore store = new BlobStore(tmp.resolve("cache"));
+        ImageSourceException e = assertThrows(ImageSourceException.class, () -> fetch(source, img, store));
+        assertTrue(e.getMessage().contains("stalled") && e.getMessage().contains("3 tries without progress"),
+                e.getMessage());
+        assertTrue(layerRequests.get() <= 3, layerRequests + " requests for the layer");
+    }
+
     @Test
     void theTagIsReadOnceAndThenPinned() throws Exception {
         registry.putManifest("v1", OCI_MANIFEST, image("arm64", random(50, 4), ""));
