@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 if [ "${1:-}" != "--from-last-run" ]; then
   suites='ScenarioTest,TransitionCoverageTest,CrashEnumerationTest,DatabaseLossTest,DamagedDatabaseTest,PowerCutTest,RandomFaultScheduleTest,JournalReplayTest,TrialBootTest,UpdateBadInputTest,BootBadInputTest,HostileArchivesTest'
   mkdir -p target
-  mvn -B verify -Dtest="$suites" -Dsurefire.failIfNoSpecifiedTests=false -Dit.test=KillDuringUpdateIT \
+  mvn -B verify -Dtest="$suites" -Dsurefire.failIfNoSpecifiedTests=false -Dit.test=KillDuringUpdateIT,DataPartitionFullIT \
       > target/fault-table.log 2>&1 || { echo "the fault suites failed; see target/fault-table.log" >&2; exit 1; }
 fi
 
@@ -39,4 +39,5 @@ echo "| database lost in each state | deleted, truncated, bits flipped | $(cases
 echo "| damaged database file | copies of a mid-update database with 64 flipped bits or truncated, opened, read and written: read intact or reported as damage (then rebuilt from the disk), never a dead end | $damaged |"
 echo "| bad input | malformed, mismatched, not enough space, locked, through the CLI | $(( $(cases UpdateBadInputTest) + $(cases BootBadInputTest) )) |"
 echo "| hostile archives | path traversal, absolute paths, symlink/hardlink/whiteout escapes, bombs (flattened, and surveyed for the one-pass write) | $(cases HostileArchivesTest) |"
+echo "| data partition full / stalled registry | a 2^62-byte layer, the user's app filling a tmpfs data partition mid-download, a dripping layer, an abort of a slow download (through ./hupd); stall cuts in the registry client | $(( $(cases DataPartitionFullIT) + $(cases RegistryClientTest Dripping) + $(cases RegistrySourceTest Drips) )) |"
 echo "| kill -9 of the real process | SIGKILL at random moments of hupd update, then power-ons | $kills |"

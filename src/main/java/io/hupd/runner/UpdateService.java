@@ -231,7 +231,8 @@ public final class UpdateService {
      */
     public UpdateState abort() throws IOException, InterruptedException {
         Optional<DeviceLock> lock = DeviceLock.tryAcquire(lockFile());
-        if (lock.isEmpty()) {
+        boolean askedTheRunningUpdate = lock.isEmpty();
+        if (askedTheRunningUpdate) {
             Files.createDirectories(abortRequestFile().getParent());
             Files.writeString(abortRequestFile(), "abort\n");
             log.info("abort requested; waiting for the running update to revert");
@@ -254,16 +255,22 @@ public final class UpdateService {
             }
         }
         try (DeviceLock l = lock.get()) {
-            Files.deleteIfExists(abortRequestFile());
-            return withHeldStore(this::abortHeld);
+            boolean untaken = Files.deleteIfExists(abortRequestFile());
+            // the running update took the request and reverted: that is this abort's outcome
+            boolean reverted = askedTheRunningUpdate && !untaken;
+            return withHeldStore(store -> abortHeld(store, reverted));
         }
     }
 
-    private UpdateState abortHeld(StateStore store) throws IOException, InterruptedException {
+    private UpdateState abortHeld(StateStore store, boolean revertedByTheRunningUpdate)
+            throws IOException, InterruptedException {
         UpdateMachine machine = new UpdateMachine(limits);
         UpdateRunner runner = runner(machine, store);
         restore(machine, runner, store);
         UpdateState s = machine.state();
+        if (!s.inFlight() && revertedByTheRunningUpdate && s == UpdateState.FAILED) {
+            return s;
+        }
         if (!s.inFlight()) {
             throw new UserInputException("no update is in flight (state " + s + "): nothing to abort");
         }
