@@ -188,7 +188,13 @@ public final class SimDevice {
         if (unmountable != null) {
             return "not a valid ext4 filesystem: " + unmountable;
         }
-        Optional<Ext4Image.Entry> init = img.stat("/boot/init");
+        Optional<Ext4Image.Entry> init;
+        try {
+            init = img.stat("/boot/init");
+        } catch (IOException e) {
+            // a kernel the firmware cannot load from a damaged directory or inode is a root that does not boot
+            return "its kernel cannot be read: " + e.getMessage();
+        }
         if (init.isEmpty() || init.get().type() != Ext4Image.Type.FILE || init.get().size() == 0) {
             return "no kernel: /boot/init is missing or empty";
         }
