@@ -69,7 +69,13 @@ public final class Main implements Runnable {
             err.flush();
             return code;
         });
-        return cl.execute(args);
+        try {
+            return cl.execute(args);
+        } catch (OutOfMemoryError e) {
+            // the caps on what hupd reads should make this unreachable; if not, one line and no stack trace
+            System.err.println("hupd: out of memory (" + e.getMessage() + "); nothing more was done");
+            return FAILED;
+        }
     }
 
     /**

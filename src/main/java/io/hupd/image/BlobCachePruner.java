@@ -132,7 +132,7 @@ public final class BlobCachePruner {
     Optional<Set<String>> recordedBlobs(List<String> notes) {
         Path file = store.dir().resolve(RECORD);
         try {
-            JsonNode root = JSON.readTree(Files.readAllBytes(file));
+            JsonNode root = JSON.readTree(io.hupd.fs.BoundedFiles.read(file, io.hupd.fs.BoundedFiles.DOCUMENT));
             JsonNode blobs = root == null ? null : root.get("blobs");
             if (blobs == null || !blobs.isArray() || blobs.isEmpty()) {
                 notes.add(RECORD + " lists no blobs");

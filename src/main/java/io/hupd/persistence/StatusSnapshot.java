@@ -99,7 +99,7 @@ public final class StatusSnapshot {
     /** The snapshot, or empty when there is none or it does not parse (it is only a cache of the database). */
     static Optional<Contents> read(Path dir) {
         try {
-            JsonNode root = StateStore.JSON.readTree(dir.resolve(FILE).toFile());
+            JsonNode root = StateStore.JSON.readTree(io.hupd.fs.BoundedFiles.read(dir.resolve(FILE), io.hupd.fs.BoundedFiles.DOCUMENT));
             if (root == null || root.path("format").asInt() != FORMAT) {
                 return Optional.empty();
             }

@@ -364,6 +364,13 @@ public final class UpdateService {
             }
             case ASK_BOOT_SETTINGS -> {
                 if (SwitchBootStep.switched(device, ctx)) {
+                    if (trigger == Trigger.POWER_ON && SwitchBootStep.trialStillToCome(device, ctx)) {
+                        // REBOOTING's step asks for the reboot that starts the trial
+                        runner.fire(UpdateEvent.SUCCEEDED, "the switch to slot " + ctx.spareSlot + " was"
+                                + " completed after this boot (slot " + device.slots().activeSlot() + " booted"
+                                + " under the old settings, no trial boot counted): rebooting into the trial");
+                        return;
+                    }
                     runner.fire(UpdateEvent.SUCCEEDED, "the boot settings show the switch was done");
                     if (trigger == Trigger.POWER_ON) {
                         runner.fire(UpdateEvent.BOOTED, null);

@@ -16,6 +16,15 @@ public final class CommitStep implements Step {
     @Override
     public StepOutcome run(UpdateContext ctx, StepLog log) throws Exception {
         String booted = device.slots().activeSlot();
+        if (!booted.equals(ctx.spareSlot) && commitWrittenAfterThisBoot(ctx)) {
+            // A power cut inside the commit's settings write: the firmware read the old, trial-armed settings
+            // (GRUB fell back), the boot partition's recovery then put the commit in place. The trial passed and
+            // the settings name the new root with no trial: boot it.
+            log.info("the commit's boot settings were completed after this boot of slot " + booted
+                    + "; rebooting into slot " + ctx.spareSlot);
+            device.power().reboot("finish committing " + ctx.targetVersion);
+            return StepOutcome.WAIT;
+        }
         if (!booted.equals(ctx.spareSlot)) {
             // Mender's rule: never commit a root that is not the one running.
             throw new java.io.IOException("commit refused: the running root is slot " + booted
@@ -29,5 +38,11 @@ public final class CommitStep implements Step {
         Trees.deleteRecursively(device.data().workDir(ctx.updateId));
         log.info("update " + ctx.updateId + " committed: running " + ctx.targetVersion);
         return StepOutcome.succeeded();
+    }
+
+    private boolean commitWrittenAfterThisBoot(UpdateContext ctx) throws java.io.IOException {
+        BootSettings s = device.bootloader().read();
+        return !device.state().has(io.hupd.ports.StatePartition.ALTBOOT_BREADCRUMB) && !s.upgradeAvailable()
+                && s.rootPart() == device.slots().partitionOf(ctx.spareSlot);
     }
 }

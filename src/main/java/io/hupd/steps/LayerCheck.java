@@ -102,7 +102,7 @@ record LayerCheck(String layer, String whyNotAsIs, NewRoot root) {
             if (!Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS)) {
                 return Optional.empty();
             }
-            LayerCheck c = JSON.readValue(f.toFile(), LayerCheck.class);
+            LayerCheck c = JSON.readValue(io.hupd.fs.BoundedFiles.read(f, io.hupd.fs.BoundedFiles.DOCUMENT), LayerCheck.class);
             return layerDigest.equals(c.layer()) && c.root() != null ? Optional.of(c) : Optional.empty();
         } catch (IOException | RuntimeException e) {
             return Optional.empty();

@@ -31,6 +31,6 @@ final class PinnedImage {
         if (!Files.exists(f)) {
             throw new IOException("the fetched image's record is missing from " + workDir + ": fetch again");
         }
-        return JSON.readValue(f.toFile(), ResolvedImage.class);
+        return JSON.readValue(io.hupd.fs.BoundedFiles.read(f, io.hupd.fs.BoundedFiles.DOCUMENT), ResolvedImage.class);
     }
 }

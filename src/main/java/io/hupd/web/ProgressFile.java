@@ -108,7 +108,7 @@ public final class ProgressFile implements Progress {
                 return null;
             }
             @SuppressWarnings("unchecked")
-            Map<String, Object> m = JSON.readValue(Files.readAllBytes(file), Map.class);
+            Map<String, Object> m = JSON.readValue(io.hupd.fs.BoundedFiles.read(file, io.hupd.fs.BoundedFiles.DOCUMENT), Map.class);
             return m;
         } catch (IOException e) {
             return null;

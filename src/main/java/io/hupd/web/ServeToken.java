@@ -26,7 +26,7 @@ public final class ServeToken {
     /** The token in {@code file}, made first when there is none (or it is not one of ours). */
     public static String ensure(Path file) throws IOException {
         if (Files.isRegularFile(file)) {
-            String t = Files.readString(file, StandardCharsets.UTF_8).strip();
+            String t = io.hupd.fs.BoundedFiles.readString(file, io.hupd.fs.BoundedFiles.SMALL).strip();
             if (t.matches("[0-9a-f]{" + BYTES * 2 + "}")) {
                 Files.setPosixFilePermissions(file, OWNER_ONLY);
                 return t;

@@ -12,6 +12,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -34,7 +36,8 @@ class CrashEnumerationTest {
 
         // The clean run, recorded.
         TestRig clean = template.copy(tmp.resolve("clean"));
-        SideEffects recorder = new SideEffects().crashBefore(-1);
+        SideEffects recorder = new SideEffects().insideSettingsWrites(clean.sim.bootDir(), "uboot")
+                .crashBefore(-1);
         clean.devices = recorder.wrapper();
         clean.steps = recorder.steps();
         clean.update(TestRig.V2);
@@ -60,10 +63,60 @@ class CrashEnumerationTest {
                 + endings);
     }
 
-    /** Crash before side effect k of the update and its trial; optionally again before side effect j of the recovery. */
+    /**
+     * Issue 18 finding 3, on every flavour: a power cut inside each boot-settings write of the update and its
+     * trial. Cut inside the switch, the update is still before its commit point: it must go on into its trial
+     * and commit, never be reported as a new OS that did not come up.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"uboot", "grub", "uboot-env"})
+    void powerCutInsideEachBootSettingsWrite(String flavour) throws Exception {
+        TestRig template = TestRig.create(tmp.resolve("template-" + flavour), flavour);
+        TestRig clean = template.copy(tmp.resolve("clean-" + flavour));
+        SideEffects recorder = new SideEffects().insideSettingsWrites(clean.sim.bootDir(), flavour).crashBefore(-1);
+        clean.devices = recorder.wrapper();
+        clean.steps = recorder.steps();
+        clean.update(TestRig.V2);
+        clean.powerOnUntilSettled();
+        assertEquals("COMMITTED", clean.state());
+        List<String> boundaries = List.copyOf(recorder.log);
+        int inSwitch = -1;
+        boolean armed = false;
+        int cases = 0;
+        for (int k = 0; k < boundaries.size(); k++) {
+            armed |= boundaries.get(k).startsWith("persist ARMING_ROLLBACKS -SUCCEEDED");
+            if (!boundaries.get(k).startsWith("Bootloader.write: decided")) {
+                continue;
+            }
+            boolean switchWrite = armed && inSwitch < 0;
+            if (switchWrite) {
+                inSwitch = k;
+            }
+            TestRig rig = template.copy(tmp.resolve(flavour + "-inside-" + k));
+            String ending = oneCase(rig, k, -1, flavour);
+            cases++;
+            List<String> trace = rig.trace();
+            String ctx = flavour + ", power cut inside the settings write before boundary " + k + ": " + trace;
+            if (switchWrite) {
+                assertEquals(TestRig.V2 + " COMMITTED", ending, ctx);
+                assertTrue(trace.stream().noneMatch(t -> t.contains("ALTBOOT_DETECTED")), ctx);
+                // file flavours: the sibling is completed after the boot; binary env: the torn copy is ignored
+                assertTrue(rig.journal().stream().anyMatch(e -> e.reason() != null
+                        && e.reason().contains("completed after this boot"))
+                        || trace.contains("SWITCHING_BOOT -RESUME-> SWITCHING_BOOT"), ctx);
+            }
+        }
+        assertTrue(inSwitch >= 0, "no boot-settings write recorded: " + boundaries);
+        System.out.println("power cuts inside settings writes (" + flavour + "): " + cases + " cases");
+    }
+
     private String oneCase(TestRig template, int k, int j) throws Exception {
-        TestRig rig = template.copy(tmp.resolve("k" + k + "j" + j));
-        SideEffects cut = new SideEffects().crashBefore(k);
+        return oneCase(template.copy(tmp.resolve("k" + k + "j" + j)), k, j, "uboot");
+    }
+
+    /** Crash before side effect k of the update and its trial; optionally again before side effect j of the recovery. */
+    private String oneCase(TestRig rig, int k, int j, String flavour) throws Exception {
+        SideEffects cut = new SideEffects().insideSettingsWrites(rig.sim.bootDir(), flavour).crashBefore(k);
         rig.devices = cut.wrapper();
         rig.steps = cut.steps();
         String where = "crash before side effect " + k + (j >= 0 ? ", then before " + j + " of the recovery" : "");

@@ -143,7 +143,7 @@ public final class GrubEnv implements Bootloader {
     @Override
     public int firmwareSelectRoot() throws IOException {
         Path file = envFile();
-        byte[] content = UBootTextEnv.readOptional(file);
+        byte[] content = UBootTextEnv.firmwareLoad(file);
         Map<String, String> loaded = content == null ? null : GrubEnvBlock.loadLenient(content);
         Map<String, String> env = new HashMap<>();
         if (loaded != null) {

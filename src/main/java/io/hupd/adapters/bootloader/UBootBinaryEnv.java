@@ -257,7 +257,8 @@ public final class UBootBinaryEnv implements Bootloader {
         Path config = configFile();
         List<String> lines;
         try {
-            lines = Files.readAllLines(config, StandardCharsets.ISO_8859_1);
+            lines = java.util.Arrays.asList(new String(io.hupd.fs.BoundedFiles.read(config,
+                    io.hupd.fs.BoundedFiles.SMALL), StandardCharsets.ISO_8859_1).split("\r?\n"));
         } catch (NoSuchFileException e) {
             throw UBootText.bad(config, "missing");
         }

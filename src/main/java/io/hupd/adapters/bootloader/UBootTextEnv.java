@@ -259,7 +259,7 @@ public final class UBootTextEnv implements Bootloader {
     }
 
     private static boolean importIfPresent(Path file, Map<String, String> env) throws IOException {
-        byte[] content = readOptional(file);
+        byte[] content = firmwareLoad(file);
         if (content == null) {
             return false;
         }
@@ -348,7 +348,7 @@ public final class UBootTextEnv implements Bootloader {
 
     static byte[] readRequired(Path file) throws IOException {
         try {
-            return Files.readAllBytes(file);
+            return io.hupd.fs.BoundedFiles.read(file, io.hupd.fs.BoundedFiles.SETTINGS);
         } catch (NoSuchFileException e) {
             throw UBootText.bad(file, "missing");
         }
@@ -356,8 +356,21 @@ public final class UBootTextEnv implements Bootloader {
 
     static byte[] readOptional(Path file) throws IOException {
         try {
-            return Files.readAllBytes(file);
+            return io.hupd.fs.BoundedFiles.read(file, io.hupd.fs.BoundedFiles.SETTINGS);
         } catch (NoSuchFileException e) {
+            return null;
+        }
+    }
+
+    /**
+     * The firmware's load of a settings file: one larger than the settings cap does not fit where the boot
+     * script loads it, so the load fails and, as with a missing file, nothing is imported (the script's
+     * {@code if fatload ...; then env import ...; fi}).
+     */
+    static byte[] firmwareLoad(Path file) throws IOException {
+        try {
+            return readOptional(file);
+        } catch (io.hupd.fs.BoundedFiles.TooLarge e) {
             return null;
         }
     }

@@ -90,7 +90,14 @@ public final class BootDirectory implements BootPartition {
             if (policy.bootloaderOwned().contains(f)) {
                 continue;
             }
-            AtomicFiles.write(tmp.resolve("files").resolve(f), Files.readAllBytes(dir.resolve(f)));
+            // copied, not read whole: a boot file can be as large as the partition
+            Path copy = tmp.resolve("files").resolve(f);
+            Files.createDirectories(copy.getParent());
+            Files.copy(dir.resolve(f), copy, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(copy,
+                    java.nio.file.StandardOpenOption.WRITE)) {
+                ch.force(true);
+            }
             manifest.append("f ").append(f).append('\n');
         }
         for (String d : dirs(dir)) {
@@ -121,7 +128,7 @@ public final class BootDirectory implements BootPartition {
         recover();
         TreeSet<String> keepFiles = new TreeSet<>();
         TreeSet<String> keepDirs = new TreeSet<>();
-        for (String line : Files.readString(backupDir.resolve(MANIFEST), StandardCharsets.UTF_8).split("\n")) {
+        for (String line : io.hupd.fs.BoundedFiles.readString(backupDir.resolve(MANIFEST), io.hupd.fs.BoundedFiles.DOCUMENT).split("\n")) {
             if (line.startsWith("f ")) {
                 keepFiles.add(line.substring(2));
             } else if (line.startsWith("d ")) {

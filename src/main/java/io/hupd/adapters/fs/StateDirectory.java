@@ -54,7 +54,7 @@ public final class StateDirectory implements StatePartition {
     @Override
     public Optional<String> read(String name) throws IOException {
         Path p = dir.resolve(name);
-        return Files.isRegularFile(p) ? Optional.of(Files.readString(p, StandardCharsets.UTF_8)) : Optional.empty();
+        return Files.isRegularFile(p) ? Optional.of(io.hupd.fs.BoundedFiles.readString(p, io.hupd.fs.BoundedFiles.SMALL)) : Optional.empty();
     }
 
     @Override

@@ -8,6 +8,7 @@ import io.hupd.adapters.fs.BootDirectory;
 import io.hupd.adapters.fs.RollForwardFiles;
 import io.hupd.adapters.fs.StateDirectory;
 import io.hupd.fs.AtomicFiles;
+import io.hupd.fs.BoundedFiles;
 import io.hupd.ports.BootSettings;
 import io.hupd.ports.Bootloader;
 import io.hupd.ports.Clock;
@@ -58,7 +59,9 @@ public final class SimDevice {
         }
         DeviceConfig config;
         try {
-            config = JSON.readValue(json.toFile(), DeviceConfig.class);
+            config = JSON.readValue(BoundedFiles.read(json, BoundedFiles.DOCUMENT), DeviceConfig.class);
+        } catch (BoundedFiles.TooLarge e) {
+            throw new UserInputException(e.getMessage());
         } catch (IOException e) {
             throw new UserInputException(json + " does not parse: " + e.getMessage().split("\n")[0]);
         }
@@ -188,7 +191,13 @@ public final class SimDevice {
         if (unmountable != null) {
             return "not a valid ext4 filesystem: " + unmountable;
         }
-        Optional<Ext4Image.Entry> init = img.stat("/boot/init");
+        Optional<Ext4Image.Entry> init;
+        try {
+            init = img.stat("/boot/init");
+        } catch (IOException e) {
+            // a kernel the firmware cannot load from a damaged directory or inode is a root that does not boot
+            return "its kernel cannot be read: " + e.getMessage();
+        }
         if (init.isEmpty() || init.get().type() != Ext4Image.Type.FILE || init.get().size() == 0) {
             return "no kernel: /boot/init is missing or empty";
         }
@@ -230,7 +239,7 @@ public final class SimDevice {
     Optional<String> readRun(String name) {
         try {
             Path p = runDir().resolve(name);
-            return Files.isRegularFile(p) ? Optional.of(Files.readString(p, StandardCharsets.UTF_8).strip())
+            return Files.isRegularFile(p) ? Optional.of(BoundedFiles.readString(p, BoundedFiles.SMALL).strip())
                     : Optional.empty();
         } catch (IOException e) {
             return Optional.empty();
@@ -272,7 +281,7 @@ public final class SimDevice {
         @Override
         public Optional<String> version() throws IOException {
             Path p = device.dataDir().resolve("supervisor/version");
-            return Files.isRegularFile(p) ? Optional.of(Files.readString(p).strip()) : Optional.empty();
+            return Files.isRegularFile(p) ? Optional.of(BoundedFiles.readString(p, BoundedFiles.SMALL).strip()) : Optional.empty();
         }
 
         @Override

@@ -124,7 +124,7 @@ final class SimSlots implements Slots {
         if (!java.nio.file.Files.isRegularFile(f)) {
             return Optional.empty();
         }
-        String s = java.nio.file.Files.readString(f).strip();
+        String s = io.hupd.fs.BoundedFiles.readString(f, io.hupd.fs.BoundedFiles.SMALL).strip();
         return s.startsWith("verified ") ? Optional.of(s.substring("verified ".length())) : Optional.empty();
     }
 

@@ -114,7 +114,7 @@ public final class DeltaCreator {
 
     /** The {@code rootfs.diff_ids} of an image's config (already verified in the store). */
     static List<String> diffIds(BlobStore store, ResolvedImage image, String what) throws IOException {
-        JsonNode config = DeltaManifest.JSON.readTree(store.path(image.config().digest()).toFile());
+        JsonNode config = DeltaManifest.JSON.readTree(io.hupd.fs.BoundedFiles.read(store.path(image.config().digest()), io.hupd.fs.BoundedFiles.DOCUMENT));
         JsonNode ids = config.path("rootfs").path("diff_ids");
         if (!ids.isArray() || ids.size() != image.layers().size()) {
             throw new ImageSourceException(what + ": the config does not list one diff_id per layer");

@@ -68,7 +68,7 @@ abstract class DeltaRepo {
         byte[] manifest() throws IOException {
             JsonNode index;
             try {
-                index = DeltaManifest.JSON.readTree(dir().resolve("index.json").toFile());
+                index = DeltaManifest.JSON.readTree(io.hupd.fs.BoundedFiles.read(dir().resolve("index.json"), io.hupd.fs.BoundedFiles.DOCUMENT));
             } catch (NoSuchFileException | java.io.FileNotFoundException e) {
                 throw new DeltaMissingException(ref + ": no OCI layout at " + dir());
             }
@@ -132,7 +132,7 @@ abstract class DeltaRepo {
             Path indexFile = dir().resolve("index.json");
             ObjectNode index;
             if (Files.exists(indexFile)) {
-                index = (ObjectNode) DeltaManifest.JSON.readTree(indexFile.toFile());
+                index = (ObjectNode) DeltaManifest.JSON.readTree(io.hupd.fs.BoundedFiles.read(indexFile, io.hupd.fs.BoundedFiles.DOCUMENT));
             } else {
                 index = DeltaManifest.JSON.createObjectNode();
                 index.put("schemaVersion", 2);

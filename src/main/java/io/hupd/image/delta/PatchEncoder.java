@@ -4,7 +4,9 @@ import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
+import java.nio.IntBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import org.tukaani.xz.LZMA2Options;
@@ -53,12 +55,18 @@ public final class PatchEncoder {
             ByteBuffer s = sc.size() == 0 ? ByteBuffer.allocate(0) : sc.map(FileChannel.MapMode.READ_ONLY, 0, sc.size());
             ByteBuffer t = tc.size() == 0 ? ByteBuffer.allocate(0) : tc.map(FileChannel.MapMode.READ_ONLY, 0, tc.size());
             BufferedOutputStream sink = new BufferedOutputStream(new NonClosing(out), 1 << 16);
-            XZOutputStream xz = new XZOutputStream(sink, new LZMA2Options(preset));
+            XZOutputStream xz = new XZOutputStream(sink, options(preset, tc.size(), Runtime.getRuntime().maxMemory()));
             // instructions are written a byte at a time: buffer them before the compressor
             BufferedOutputStream front = new BufferedOutputStream(xz, 1 << 16);
             Writer w = new Writer(front, t);
             PatchFormat.writeHeader(front, t.limit());
-            Stats stats = scan(s, t, w);
+            Stats stats;
+            Path indexFile = Files.createTempFile(target.toAbsolutePath().getParent(), ".hupd-index", ".tmp");
+            try {
+                stats = scan(s, t, w, index(s, indexFile));
+            } finally {
+                Files.deleteIfExists(indexFile);
+            }
             front.write(PatchFormat.END);
             front.flush();
             xz.finish();
@@ -67,12 +75,28 @@ public final class PatchEncoder {
         }
     }
 
-    private Stats scan(ByteBuffer s, ByteBuffer t, Writer w) throws IOException {
+    /**
+     * The preset's options with a dictionary no larger than the patch can use (the whole target) nor than a
+     * third of the heap allows: xz's encoder for preset 6 takes about 94 MiB, more than the launcher's 64 MiB
+     * heap. A smaller dictionary only costs ratio on large layers, and makes the device's decoder smaller still.
+     */
+    static LZMA2Options options(int preset, long targetBytes, long maxHeap) throws IOException {
+        LZMA2Options o = new LZMA2Options(preset);
+        int dict = o.getDictSize();
+        long fit = Math.max(LZMA2Options.DICT_SIZE_MIN, Long.highestOneBit(Math.max(1, targetBytes + 1024)) << 1);
+        dict = (int) Math.min(dict, fit);
+        o.setDictSize(dict);
+        while (o.getEncoderMemoryUsage() * 1024L > maxHeap / 3 && o.getDictSize() > LZMA2Options.DICT_SIZE_MIN) {
+            o.setDictSize(Math.max(LZMA2Options.DICT_SIZE_MIN, o.getDictSize() / 2));
+        }
+        return o;
+    }
+
+    private Stats scan(ByteBuffer s, ByteBuffer t, Writer w, IntBuffer table) throws IOException {
         int sLen = s.limit();
         int tLen = t.limit();
-        int[] table = index(s);
-        int mask = table.length - 1;
-        int shift = 64 - Integer.numberOfTrailingZeros(table.length);
+        int mask = table.capacity() - 1;
+        int shift = 64 - Integer.numberOfTrailingZeros(table.capacity());
         long outFactor = power(BLOCK - 1);
         long copied = 0;
         long copies = 0;
@@ -97,8 +121,8 @@ public final class PatchEncoder {
                 }
             }
             // 2. the block index: content that moved (a shifted tar entry, a file inserted before it)
-            if (start < 0 && table.length > 1) {
-                int k = table[(int) ((h * MIX) >>> shift) & mask];
+            if (start < 0 && table.capacity() > 1) {
+                int k = table.get((int) ((h * MIX) >>> shift) & mask);
                 if (k != 0) {
                     int c = (k - 1) * BLOCK;
                     if (equal(s, c, t, i, BLOCK)) {
@@ -135,20 +159,27 @@ public final class PatchEncoder {
     }
 
     /** Block k of the source is stored as k+1 (0 = empty); a later block with the same hash keeps the first. */
-    private static int[] index(ByteBuffer s) {
+    /**
+     * The table lives in a mapped file, not the heap: it is a quarter of the source's size, 64 MiB for a 225 MB
+     * layer, and hupd runs in a 64 MiB heap; the page cache holds it instead.
+     */
+    private static IntBuffer index(ByteBuffer s, Path file) throws IOException {
         int blocks = s.limit() / BLOCK;
         if (blocks == 0) {
-            return new int[1];
+            return IntBuffer.allocate(1);
         }
         int size = Integer.highestOneBit(Math.max(blocks, 1) - 1) << 1;
         size = Math.max(size, 1 << 10);
-        int[] table = new int[size];
+        IntBuffer table;
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            table = ch.map(FileChannel.MapMode.READ_WRITE, 0, (long) size * Integer.BYTES).asIntBuffer();
+        }
         int mask = size - 1;
         int shift = 64 - Integer.numberOfTrailingZeros(size);
         for (int k = 0; k < blocks; k++) {
             int slot = (int) ((hash(s, k * BLOCK) * MIX) >>> shift) & mask;
-            if (table[slot] == 0) {
-                table[slot] = k + 1;
+            if (table.get(slot) == 0) {
+                table.put(slot, k + 1);
             }
         }
         return table;
