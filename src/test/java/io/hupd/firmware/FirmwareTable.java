@@ -71,7 +71,8 @@ class FirmwareTable {
                 cases = cases.stream().filter(c -> c.name().contains("root=2")).toList();
             }
             long start = System.nanoTime();
-            Runner runner = new Runner(fw, REPO.resolve("bootloader"), tmp.resolve(fw.name()));
+            Runner runner = new Runner(fw, Path.of(System.getProperty("hupd.firmware.scripts",
+                    REPO.resolve("bootloader").toString())), tmp.resolve(fw.name()));
             List<String> fwFailures = runner.runAll(cases);
             long ms = (System.nanoTime() - start) / 1_000_000;
             failures.addAll(fwFailures);
