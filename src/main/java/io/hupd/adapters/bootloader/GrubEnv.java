@@ -129,16 +129,17 @@ public final class GrubEnv implements Bootloader {
     }
 
     /**
-     * One power-on as balena's grub.cfg does it: {@code load_env} of the three variables; with
-     * {@code upgrade_available} 1, {@code bootcount} 1 becomes 2 or 0 becomes 1, each saved with
-     * {@code save_env} (in place, the block keeps its size; GRUB cannot create or grow the file); then
-     * {@code bootcount} 2 boots the root {@code resin_root_part} does not name, anything else the one it names
-     * (2 means root A, any other value root B).
+     * One power-on as hupd's shipped {@code bootloader/grub/grub.cfg} does it (balena's rules, with damaged values
+     * made safe): {@code load_env} of the three variables; with {@code upgrade_available} 1, {@code bootcount} 0
+     * or none becomes 1, 1 becomes 2, and any other value but 2 (a count GRUB cannot read, or past the limit)
+     * becomes 2, each saved with {@code save_env} (in place, the block keeps its size; GRUB cannot create or
+     * grow the file); then {@code bootcount} 2 boots the root {@code resin_root_part} does not name, anything
+     * else the one it names (3 means root B, any other value root A).
      *
-     * <p>The comparisons are evaluated as GRUB's {@code [ ${var} = X ]} does: an unquoted variable is split into
-     * words and an unset one disappears, leaving {@code [ = X ]}, which GRUB's test calls true. So a grubenv that
-     * does not load at all makes the real GRUB count nothing, take the {@code bootcount=2} branch and boot root B
-     * (partition 3), not root A: that is what this returns too.
+     * <p>The script compares {@code x${var} = xVALUE}: unquoted, so a value is split into words (trailing blanks
+     * do not matter), and prefixed, so an unset variable is still a word. A grubenv that does not load at all
+     * therefore counts nothing and boots root A (partition 2), as the U-Boot flavours fall back to their
+     * defaults; the table in {@code FirmwareTable} checks this against the real GRUB.
      */
     @Override
     public int firmwareSelectRoot() throws IOException {
@@ -154,46 +155,40 @@ public final class GrubEnv implements Bootloader {
             }
         }
         if (grubEquals(env.get(UPGRADE_AVAILABLE), "1")) {
-            if (grubEquals(env.get(BOOTCOUNT), "1")) {
-                env.put(BOOTCOUNT, "2");
-                saveEnv(file, BOOTCOUNT, "2");
-            }
-            if (grubEquals(env.get(BOOTCOUNT), "0")) {
-                env.put(BOOTCOUNT, "1");
-                saveEnv(file, BOOTCOUNT, "1");
+            String count = env.get(BOOTCOUNT);
+            String next = grubEquals(count, "1") ? "2"
+                    : grubEquals(count, "0") || grubEquals(count, "") ? "1"
+                    : grubEquals(count, "2") ? null : "2";
+            if (next != null) {
+                env.put(BOOTCOUNT, next);
+                saveEnv(file, BOOTCOUNT, next);
             }
         }
-        boolean namesA = grubEquals(env.get(ROOT_PART), "2");
+        boolean namesB = grubEquals(env.get(ROOT_PART), "3");
         if (grubEquals(env.get(BOOTCOUNT), "2")) {
-            return namesA ? ROOT_B : ROOT_A;
+            return namesB ? ROOT_A : ROOT_B;
         }
-        return namesA ? ROOT_A : ROOT_B;
+        return namesB ? ROOT_B : ROOT_A;
     }
 
-    /** GRUB's {@code [ ${value} = literal ]} for plain words (no test operators inside the value). */
+    /**
+     * GRUB's {@code [ x${value} = xLITERAL ]}: the unquoted value is split into words, so it matches when it is
+     * the literal with blanks around it; an unset or blank value matches only the empty literal; a value of
+     * several words never matches (the test then has too many arguments for one comparison).
+     */
     static boolean grubEquals(String value, String literal) {
-        List<String> args = new ArrayList<>();
+        List<String> words = new ArrayList<>();
         if (value != null) {
             for (String w : value.split("[ \\t\\n]+")) {
                 if (!w.isEmpty()) {
-                    args.add(w);
+                    words.add(w);
                 }
             }
         }
-        args.add("=");
-        args.add(literal);
-        boolean result = true;
-        int i = 0;
-        while (i < args.size()) {
-            if (i + 2 < args.size() && (args.get(i + 1).equals("=") || args.get(i + 1).equals("=="))) {
-                result = result && args.get(i).equals(args.get(i + 2));
-                i += 3;
-            } else {
-                result = result && !args.get(i).isEmpty();
-                i++;
-            }
+        if (words.size() > 1) {
+            return false;
         }
-        return result;
+        return (words.isEmpty() ? "" : words.get(0)).equals(literal);
     }
 
     /** GRUB's save_env: rewrites the file's existing bytes in place; fails quietly as GRUB does (it only prints). */

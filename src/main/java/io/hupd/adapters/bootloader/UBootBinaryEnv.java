@@ -48,6 +48,8 @@ public final class UBootBinaryEnv implements Bootloader {
     private static final String UPGRADE_AVAILABLE = UBootTextEnv.UPGRADE_AVAILABLE;
     private static final String BOOTCOUNT = UBootTextEnv.BOOTCOUNT;
     private static final String LIMIT = UBootTextEnv.LIMIT;
+    private static final List<String> FIRMWARE_VARIABLES = List.of(ROOT_PART, UPGRADE_AVAILABLE, BOOTCOUNT, LIMIT,
+            "os_bc_skip");
     private static final int ROOT_A = 2;
     private static final int ROOT_B = 3;
 
@@ -180,7 +182,10 @@ public final class UBootBinaryEnv implements Bootloader {
     }
 
     /**
-     * One power-on with balena's script over this environment. The copy is chosen as U-Boot's
+     * One power-on with hupd's {@code bootloader/uboot/boot-env.cmd} over this environment (balena's rules, the
+     * limit compared in hex; {@code FirmwareTable} checks it in the real U-Boot). Only the script's variables
+     * (root, flag, count, limit, {@code os_bc_skip}) are imported and saved; others in the file are dropped by a
+     * counted boot. The copy is chosen as U-Boot's
      * {@code env_check_redund} does; with no valid copy U-Boot runs on its built-in defaults (root 2, no trial)
      * and saves nothing. Variables the stored environment lacks take the script's defaults. The count is saved
      * as U-Boot's {@code saveenv} does: the whole environment into the other copy with the counter plus one.
@@ -195,7 +200,15 @@ public final class UBootBinaryEnv implements Bootloader {
             return ROOT_A;
         }
         Copy current = current(copies);
-        LinkedHashMap<String, String> stored = current == null ? new LinkedHashMap<>() : parseLenient(current);
+        LinkedHashMap<String, String> stored = new LinkedHashMap<>();
+        if (current != null) {
+            // the script imports and saves only these: the firmware's own variables stay out of the file
+            parseLenient(current).forEach((k, v) -> {
+                if (FIRMWARE_VARIABLES.contains(k)) {
+                    stored.put(k, v);
+                }
+            });
+        }
         Map<String, String> env = new HashMap<>();
         env.put(ROOT_PART, Integer.toHexString(ROOT_A));
         env.put(UPGRADE_AVAILABLE, "0");
@@ -219,7 +232,7 @@ public final class UBootBinaryEnv implements Bootloader {
 
         String root = UBootText.firstWord(env.get(ROOT_PART));
         String limit = UBootText.firstWord(env.get(LIMIT));
-        if (limit != null && UBootText.decimalPrefix(UBootText.firstWord(env.get(BOOTCOUNT)))
+        if (limit != null && UBootText.hexPrefix(UBootText.firstWord(env.get(BOOTCOUNT)))
                 > UBootText.decimalPrefix(limit)) {
             root = Integer.toHexString(ROOT_A).equals(root) ? Integer.toHexString(ROOT_B)
                     : Integer.toHexString(ROOT_A);

@@ -23,9 +23,9 @@ import java.util.Set;
  *
  * <p>The count in {@code bootcount.env} is hex: the firmware increments it with {@code setexpr}, which reads and
  * prints hex, so after nine trial boots the file says {@code bootcount=a}. This class reads and writes it the same
- * way so that it agrees with the firmware. (U-Boot's own limit check, {@code test -gt}, reads the leading decimal
- * digits instead; with the default limit of 3 the two never disagree, with a limit of 10 or more the fallback
- * comes later than the limit suggests — that is the real firmware's behaviour and is simulated as such.)
+ * way so that it agrees with the firmware. hupd's shipped script ({@code bootloader/uboot/boot.cmd}) checks the
+ * limit with {@code test 0x${bootcount} -gt ${os_bc_lim}}, the count as hex and the limit as decimal, so a limit
+ * of 10 or more falls back when it says (balena's {@code test ${bootcount} -gt} reads "a" as 0 and would not).
  */
 public final class UBootTextEnv implements Bootloader {
     public static final String FLAVOUR = "uboot";
@@ -41,8 +41,6 @@ public final class UBootTextEnv implements Bootloader {
     // Built into balena's U-Boot (env_resin.h); they apply whenever a file does not override them.
     private static final int BOOT_PART = 1;
     private static final int DEFAULT_ROOT_PART = BOOT_PART + 1;
-    // balena's os_bc_wr_sz: fatwrite always writes this many bytes of the exported "bootcount=N\n\0".
-    private static final int FIRMWARE_BOOTCOUNT_BYTES = 0xd;
 
     private final Path bootDir;
     private final SettingsFiles files;
@@ -212,12 +210,13 @@ public final class UBootTextEnv implements Bootloader {
     }
 
     /**
-     * One power-on as balena's U-Boot script does it ({@code resin_set_kernel_root}). Files are imported
+     * One power-on as hupd's {@code bootloader/uboot/boot.cmd} does it (balena's {@code resin_set_kernel_root}
+     * rules, with the limit compared in hex; {@code FirmwareTable} checks it in the real U-Boot). Files are imported
      * leniently over the built-in defaults, as {@code env import -t} does, so settings that do not parse
      * simply leave the defaults in place: root partition 2, no trial, limit 3. A root partition value that
      * U-Boot cannot use as a partition number would make the real boot fail; the simulation boots the default
-     * root 2 instead. The count is saved with a plain overwrite of 13 bytes, as {@code fatwrite} does, and the
-     * fallback to the other root happens in memory only.
+     * root 2 instead. The count is saved as {@code env export -t} leaves it, {@code bootcount=N\n} and a NUL,
+     * with a plain overwrite, as {@code fatwrite} does, and the fallback to the other root happens in memory only.
      */
     @Override
     public int firmwareSelectRoot() throws IOException {
@@ -238,13 +237,13 @@ public final class UBootTextEnv implements Bootloader {
                 && "1".equals(UBootText.firstWord(env.get(UPGRADE_AVAILABLE)))) {
             long count = UBootText.hexPrefix(UBootText.firstWord(env.get(BOOTCOUNT))) + 1;
             env.put(BOOTCOUNT, Long.toHexString(count));
-            fatwrite(bootcountFile(), BOOTCOUNT + "=" + Long.toHexString(count) + "\n");
+            fatwrite(bootcountFile(), BOOTCOUNT + "=" + Long.toHexString(count) + "\n\0");
         }
 
         String root = UBootText.firstWord(env.get(ROOT_PART));
         String limit = UBootText.firstWord(env.get(LIMIT));
         if (limit != null) {
-            long count = UBootText.decimalPrefix(UBootText.firstWord(env.get(BOOTCOUNT)));
+            long count = UBootText.hexPrefix(UBootText.firstWord(env.get(BOOTCOUNT)));
             if (count > UBootText.decimalPrefix(limit)) {
                 // the script compares strings with setexpr's hex output for root A; anything else means "go to A"
                 root = Integer.toHexString(rootA).equals(root) ? Integer.toHexString(rootB)
@@ -267,11 +266,9 @@ public final class UBootTextEnv implements Bootloader {
         return true;
     }
 
-    /** Like U-Boot's fatwrite: the file is replaced by exactly this many bytes in place, not atomically. */
+    /** Like U-Boot's fatwrite: the file is replaced by these bytes in place, not atomically. */
     private static void fatwrite(Path file, String exported) throws IOException {
-        byte[] out = new byte[FIRMWARE_BOOTCOUNT_BYTES];
-        byte[] text = exported.getBytes(StandardCharsets.US_ASCII);
-        System.arraycopy(text, 0, out, 0, Math.min(text.length, out.length));
+        byte[] out = exported.getBytes(StandardCharsets.US_ASCII);
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.TRUNCATE_EXISTING)) {
             ByteBuffer buf = ByteBuffer.wrap(out);

@@ -268,12 +268,22 @@ class GrubEnvTest {
     }
 
     @Test
-    void anUnreadableGrubenvMakesRealGrubBootRootB() throws IOException {
-        assertEquals(3, env().firmwareSelectRoot(), "no grubenv: [ = 2 ] is true, so the bootcount=2 branch");
+    void anUnreadableGrubenvBootsRootALikeTheUBootDefaults() throws IOException {
+        assertEquals(2, env().firmwareSelectRoot(), "no grubenv: nothing loads, no count, root A");
         Files.createDirectories(file.getParent());
         Files.write(file, "garbage".getBytes(StandardCharsets.US_ASCII));
-        assertEquals(3, env().firmwareSelectRoot());
+        assertEquals(2, env().firmwareSelectRoot());
         assertEquals("garbage", Files.readString(file), "GRUB cannot save into a block it cannot open");
+    }
+
+    @Test
+    void aCountGrubCannotReadDuringATrialIsPastTheLimit() throws IOException {
+        Files.createDirectories(file.getParent());
+        Files.write(file, GrubEnvBlock.serialize(vars("3", "1", "zz")));
+        assertEquals(2, env().firmwareSelectRoot(), "the old root, never a fresh trial");
+        assertEquals(new BootSettings(3, true, 2), env().read());
+        Files.write(file, GrubEnvBlock.serialize(vars("3", "0", "zz")));
+        assertEquals(3, env().firmwareSelectRoot(), "no trial: the count is not looked at");
     }
 
     @Test
@@ -281,22 +291,11 @@ class GrubEnvTest {
         assertTrue(GrubEnv.grubEquals("1", "1"));
         assertFalse(GrubEnv.grubEquals("2", "1"));
         assertTrue(GrubEnv.grubEquals(" 1\t", "1"), "split into words");
-        assertTrue(GrubEnv.grubEquals(null, "2"), "unset: [ = 2 ] is two non-empty strings");
-        assertTrue(GrubEnv.grubEquals("", "2"));
+        assertFalse(GrubEnv.grubEquals(null, "2"), "unset: [ x = x2 ] is false");
+        assertTrue(GrubEnv.grubEquals(null, ""));
+        assertTrue(GrubEnv.grubEquals(" ", ""));
+        assertFalse(GrubEnv.grubEquals("", "2"));
         assertFalse(GrubEnv.grubEquals("1 2", "1"));
-    }
-
-    // --- atomicity ---
-
-    @Test
-    void writeLeavesNoTempFilesAndIgnoresOnesLeftByACrash() throws IOException {
-        env().write(new BootSettings(2, false, 0));
-        Files.write(file.resolveSibling(".grubenv.1a2b.tmp"), "# GRUB Environment Block\nresin_root_part=3"
-                .getBytes(StandardCharsets.US_ASCII));
-        assertEquals(new BootSettings(2, false, 0), env().read());
-        assertEquals(2, env().firmwareSelectRoot());
-        env().write(new BootSettings(3, true, 0));
-        assertEquals(List.of(".grubenv.1a2b.tmp", "grubenv"), names(file.getParent()));
     }
 
     // --- read-back ---
