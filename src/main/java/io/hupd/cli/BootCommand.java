@@ -54,13 +54,9 @@ final class BootCommand implements Callable<Integer> {
                 System.out.println("running root " + s.real.running().slot() + " (" + s.real.running().how() + ")");
             }
             var state = s.service.onPowerOn();
-            if (s.device.power().rebootRequested()) {
-                if (!json) {
-                    System.out.println("rebooting (" + state + ")");
-                }
-                return Main.OK;
-            }
-            if (!json) {
+            if (!json && s.device.power().rebootRequested()) {
+                System.out.println("rebooting (" + state + ")");
+            } else if (!json) {
                 System.out.println(state.inFlight() ? "an update is in flight (" + state + ")" : "settled: " + state);
             }
             StatusCommand.print(s, json);

@@ -216,7 +216,7 @@ class RealDeviceIT {
             String[][] cases = {
                 {"missing partition", "partuuid", "is not on this machine"},
                 {"state not mounted there", "state", "is not mounted on"},
-                {"data mounted from another partition", "data", "not from the data partition"},
+                {"data and state mounts swapped", "data", "not from the state partition"},
                 {"a bare node", "node", "never by a device node"},
                 {"kernel names no root", "cmdline", "names neither root A nor root B"},
             };

@@ -51,6 +51,7 @@ public final class LoopDisk implements AutoCloseable {
     public final Path systemctlLog;
     public final Path fakeBin;
     public final Path config;
+    private final Path supervisorState;
     public final String v2Ref;
     public final String bootloader;
     private final List<Path> mounted = new ArrayList<>();
@@ -103,11 +104,11 @@ public final class LoopDisk implements AutoCloseable {
         Files.write(user.resolve("app.db"), new java.util.Random(7).ints(4096).mapToObj(Integer::toString)
                 .reduce("", String::concat).getBytes(StandardCharsets.UTF_8));
         this.cmdline = dir.resolve("cmdline");
+        this.supervisorState = dir.resolve("supervisor.state");
         bootedFrom("A");
         this.fakeBin = Files.createDirectories(dir.resolve("bin"));
         this.systemctlLog = dir.resolve("systemctl.log");
-        Path state = dir.resolve("supervisor.state");
-        Files.writeString(state, "active\n");
+        Path state = supervisorState;
         Path systemctl = fakeBin.resolve("systemctl");
         Files.writeString(systemctl, "#!/bin/sh\n# records what hupd asks systemd, keeps the unit's state\n"
                 + "echo \"$*\" >> '" + systemctlLog + "'\n"
@@ -146,8 +147,12 @@ public final class LoopDisk implements AutoCloseable {
         return loop + "p" + (java.util.Arrays.asList(ROLES).indexOf(role) + 1);
     }
 
-    /** The command line the "running" kernel was booted with: root= naming this slot, by PARTLABEL. */
+    /**
+     * A boot of this slot: the command line the "running" kernel got (root= naming the slot by PARTLABEL), and the
+     * supervisor unit started by systemd as the OS came up.
+     */
     public void bootedFrom(String slot) throws IOException {
+        Files.writeString(supervisorState, "active\n");
         Files.writeString(cmdline, "console=ttyS0 root=PARTLABEL=" + label("root" + slot) + " rootwait ro\n");
     }
 
@@ -190,7 +195,7 @@ public final class LoopDisk implements AutoCloseable {
         Files.writeString(text, "resin_root_part=2\nupgrade_available=0\nbootcount=0\nbootdelay=1\n");
         Path bin = dir.resolve("env.bin");
         run("mkenvimage", "-r", "-s", "0x4000", "-o", bin.toString(), text.toString());
-        for (String seek : new String[] {"128", "132"}) { // 0x80000 and 0x84000, in KiB
+        for (String seek : new String[] {"512", "528"}) { // 0x80000 and 0x84000, in KiB
             run("dd", "if=" + bin, "of=" + loop, "bs=1K", "seek=" + seek, "conv=notrunc,fsync", "status=none");
         }
         Files.writeString(dir.resolve("fw_env.config"), loop + " 0x80000 0x4000\n" + loop + " 0x84000 0x4000\n");

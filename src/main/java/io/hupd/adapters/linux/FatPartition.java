@@ -43,7 +43,7 @@ final class FatPartition {
     List<String> files() throws IOException {
         Commands.Result r = mtool("mdir", "-/", "-b", "::");
         if (!r.ok()) {
-            throw new IOException("cannot list the boot partition " + node + " (mdir): " + r.firstErrorLine());
+            throw new IOException("cannot list the boot partition " + node + " (mdir): " + complaint(r));
         }
         List<String> out = new ArrayList<>();
         for (String line : r.out().split("\n")) {
@@ -63,7 +63,7 @@ final class FatPartition {
                 return Optional.empty();
             }
             throw new IOException("cannot read " + path + " on the boot partition " + node + ": "
-                    + r.firstErrorLine());
+                    + complaint(r));
         }
         return Optional.of(r.stdout());
     }
@@ -87,7 +87,7 @@ final class FatPartition {
         Commands.Result r = mtool("mdel", "::/" + path);
         if (!r.ok() && !r.stderr().contains("not found")) {
             throw new IOException("cannot delete " + path + " on the boot partition " + node + ": "
-                    + r.firstErrorLine());
+                    + complaint(r));
         }
     }
 
@@ -96,7 +96,7 @@ final class FatPartition {
         Matcher m = FREE.matcher(r.out());
         if (!r.ok() || !m.find()) {
             throw new IOException("cannot read the free space of the boot partition " + node + ": "
-                    + (r.ok() ? "no 'bytes free' line from mdir" : r.firstErrorLine()));
+                    + (r.ok() ? "no 'bytes free' line from mdir" : complaint(r)));
         }
         return Long.parseLong(m.group(1).replace(" ", ""));
     }
@@ -151,7 +151,7 @@ final class FatPartition {
             Commands.Result r = mtool("mcopy", "-o", "-D", "o", tmp.toString(), "::/" + path);
             if (!r.ok()) {
                 throw new IOException("cannot write " + path + " on the boot partition " + node + ": "
-                        + r.firstErrorLine());
+                        + complaint(r));
             }
         } finally {
             Files.deleteIfExists(tmp);
@@ -163,10 +163,13 @@ final class FatPartition {
         StringBuilder dir = new StringBuilder();
         for (int i = 0; i < parts.length - 1; i++) {
             dir.append(i == 0 ? "" : "/").append(parts[i]);
-            Commands.Result r = mtool("mmd", "-D", "s", "::/" + dir);
-            if (!r.ok() && !r.stderr().contains("exists")) {
+            if (mtool("mdir", "-b", "::/" + dir).ok()) {
+                continue;
+            }
+            Commands.Result r = mtool("mmd", "::/" + dir);
+            if (!r.ok()) {
                 throw new IOException("cannot make the folder " + dir + " on the boot partition " + node + ": "
-                        + r.firstErrorLine());
+                        + complaint(r));
             }
         }
     }
@@ -175,6 +178,16 @@ final class FatPartition {
         List<String> cmd = new ArrayList<>(List.of(ToolPaths.find(tool), "-i", node.toString()));
         cmd.addAll(List.of(args));
         return Commands.run(cmd, Duration.ofSeconds(120), null, ENV, null);
+    }
+
+    /** mtools warn that a partition node has no disk geometry; that line is noise, the next one is the error. */
+    private static String complaint(Commands.Result r) {
+        for (String line : r.stderr().split("\n")) {
+            if (!line.isBlank() && !line.contains("Could not get geometry")) {
+                return line.strip();
+            }
+        }
+        return "exit code " + r.exitCode();
     }
 
     private static String sha16(byte[] content) {
