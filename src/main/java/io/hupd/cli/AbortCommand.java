@@ -13,7 +13,7 @@ final class AbortCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        try (Session s = new Session(device.dir, System.out, false)) {
+        try (Session s = new Session(device, System.out, false)) {
             UpdateState end = s.service.abort();
             System.out.println("update reverted (" + end + "); the device runs its previous OS");
             return Main.OK;

@@ -6,8 +6,11 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "boot", mixinStandardHelpOptions = true,
-        description = "Power the simulated device on: the bootloader picks a root, the OS starts, then"
-                + " rollback-altboot, rollback-health, commit, or the resumption of an interrupted update.")
+        description = {"Power the simulated device on: the bootloader picks a root, the OS starts, then"
+                + " rollback-altboot, rollback-health, commit, or the resumption of an interrupted update.",
+                "On a real device (--device-config, or /etc/hupd/device.json) the after-boot half only: which root"
+                        + " came up against what the update expected, health checks, commit or rollback, resume"
+                        + " or revert of an interrupted update."})
 final class BootCommand implements Callable<Integer> {
     @Mixin Common.DeviceDir device;
     @Option(names = "--until-settled", description = "power on again (watchdog resets, rollback reboots) until"
@@ -17,6 +20,9 @@ final class BootCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (!device.simulated()) {
+            return afterBoot();
+        }
         int code = Main.OK;
         if (untilSettled) {
             if (!PowerCycle.untilSettled(device.dir, System.out, json)) {
@@ -35,5 +41,26 @@ final class BootCommand implements Callable<Integer> {
         }
         StatusCommand.print(device.dir, json || untilSettled, json);
         return code;
+    }
+
+    /** A real device: its firmware has chosen and booted a root; hupd's part starts here. */
+    private int afterBoot() throws Exception {
+        if (untilSettled) {
+            throw new picocli.CommandLine.ParameterException(device.spec.commandLine(), "--until-settled powers a"
+                    + " simulated device on again and again; a real device reboots by itself");
+        }
+        try (Session s = new Session(device, System.out, json)) {
+            if (!json) {
+                System.out.println("running root " + s.real.running().slot() + " (" + s.real.running().how() + ")");
+            }
+            var state = s.service.onPowerOn();
+            if (!json && s.device.power().rebootRequested()) {
+                System.out.println("rebooting (" + state + ")");
+            } else if (!json) {
+                System.out.println(state.inFlight() ? "an update is in flight (" + state + ")" : "settled: " + state);
+            }
+            StatusCommand.print(s, json);
+            return Main.OK;
+        }
     }
 }

@@ -78,7 +78,7 @@ final class DemoCommand implements Callable<Integer> {
             return false;
         }
         try (Session s = new Session(device, System.out, true)) {
-            Map<String, Object> st = StatusReport.collect(s.device, s.store(), s.sim.poweredOn());
+            Map<String, Object> st = StatusReport.collect(s.device, s.store(), s.poweredOn());
             boolean as = result.equals(st.get("lastResult")) && running.equals(st.get("runningVersion"));
             System.out.println("=> " + st.get("lastResult") + ", running " + st.get("runningVersion")
                     + (st.get("reason") == null ? "" : " (" + st.get("reason") + ")") + (as ? "" : "  <-- UNEXPECTED"));

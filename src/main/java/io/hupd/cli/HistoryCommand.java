@@ -27,7 +27,7 @@ final class HistoryCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        try (Session s = new Session(device.dir, System.out, true)) {
+        try (Session s = new Session(device, System.out, true)) {
             StateStore.View v = s.store().read(true);
             if (!v.wholeJournal()) {
                 // The running update holds the database; its snapshot has only its own transitions.

@@ -23,7 +23,7 @@ public final class Main implements Runnable {
 
     /** Every subcommand, in the order the top-level help lists them. */
     static final List<Class<?>> COMMANDS = List.of(DeviceCommand.class, ImageCommand.class, UpdateCommand.class,
-            BootCommand.class, RebootCommand.class, AbortCommand.class, StatusCommand.class, HistoryCommand.class,
+            BootCommand.class, RebootCommand.class, CleanShutdownCommand.class, AbortCommand.class, StatusCommand.class, HistoryCommand.class,
             DiagramCommand.class, ServeCommand.class, DemoCommand.class, DeltaCommand.class);
 
     @Override

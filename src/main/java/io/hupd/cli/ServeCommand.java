@@ -1,6 +1,5 @@
 package io.hupd.cli;
 
-import io.hupd.adapters.sim.SimDevice;
 import io.hupd.web.LiveStatus;
 import io.hupd.web.ServeToken;
 import io.hupd.web.StatusServer;
@@ -26,15 +25,17 @@ final class ServeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        SimDevice sim = SimDevice.open(device.dir);
-        Path hupdDir = sim.dataDir().resolve("hupd");
+        PrintStream silent = new PrintStream(OutputStream.nullOutputStream());
+        Path hupdDir;
+        try (Session s = new Session(device, silent, true)) {
+            hupdDir = s.dataDir.resolve("hupd");
+        }
         Path tokenFile = hupdDir.resolve("serve-token");
         String token = ServeToken.ensure(tokenFile);
-        PrintStream silent = new PrintStream(OutputStream.nullOutputStream());
         LiveStatus live = new LiveStatus(hupdDir, () -> {
-            try (Session s = new Session(device.dir, silent, true)) {
+            try (Session s = new Session(device, silent, true)) {
                 StatusReport.Reading r = StatusReport.read(s.store());
-                return new LiveStatus.Reading(StatusReport.collect(s.device, r, s.sim.poweredOn()), r.journal());
+                return new LiveStatus.Reading(StatusReport.collect(s.device, r, s.poweredOn()), r.journal());
             }
         });
         CountDownLatch stop = new CountDownLatch(1);

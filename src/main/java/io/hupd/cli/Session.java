@@ -1,5 +1,6 @@
 package io.hupd.cli;
 
+import io.hupd.adapters.linux.RealDevice;
 import io.hupd.adapters.sim.SimDevice;
 import io.hupd.image.ImageSources;
 import io.hupd.image.registry.RegistryOptions;
@@ -12,32 +13,55 @@ import io.hupd.runner.StepRegistry;
 import io.hupd.runner.UpdateLog;
 import io.hupd.runner.UpdateService;
 import io.hupd.web.ProgressFile;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
 
-/** One command's view of a simulated device: its ports, its log, its update service. */
+/** One command's view of a device (simulated or real): its ports, its log, its update service. */
 final class Session implements AutoCloseable {
+    /** Null on a real device. */
     final SimDevice sim;
+    /** Null on a simulated device. */
+    final RealDevice real;
+    final Path dataDir;
     final Device device;
     final UpdateLog log;
     final UpdateService service;
 
     /** A command without registry options: an update it resumes fetches with those it recorded. */
-    Session(Path dir, PrintStream out, boolean quiet) {
-        this(dir, out, quiet, null);
+    Session(Path dir, PrintStream out, boolean quiet) throws IOException {
+        this(SimDevice.open(dir), null, out, quiet, null);
+    }
+
+    Session(Common.DeviceDir where, PrintStream out, boolean quiet) throws IOException {
+        this(where, out, quiet, null);
     }
 
     /** @param registries {@code hupd update}'s registry options, or null for a command that has none */
-    Session(Path dir, PrintStream out, boolean quiet, RegistrySettings registries) {
-        this.sim = SimDevice.open(dir);
-        RegistryOptions options = RegistryOptions.DEFAULT.withArchitecture(sim.config().architecture());
-        this.device = sim.ports(Clock.SYSTEM, registries == null ? ImageSources.factory(options)
-                : ImageSources.factory(options, registries));
+    Session(Common.DeviceDir where, PrintStream out, boolean quiet, RegistrySettings registries) throws IOException {
+        this(where.simulated() ? SimDevice.open(where.dir) : null,
+                where.simulated() ? null : RealDevice.open(where.configFile()), out, quiet, registries);
+    }
+
+    private Session(SimDevice sim, RealDevice real, PrintStream out, boolean quiet, RegistrySettings registries)
+            throws IOException {
+        this.sim = sim;
+        this.real = real;
+        String arch = sim != null ? sim.config().architecture() : real.config().architecture();
+        RegistryOptions options = RegistryOptions.DEFAULT.withArchitecture(arch);
+        var images = registries == null ? ImageSources.factory(options) : ImageSources.factory(options, registries);
+        this.device = sim != null ? sim.ports(Clock.SYSTEM, images) : real.ports(Clock.SYSTEM, images);
+        this.dataDir = sim != null ? sim.dataDir() : real.dataDir();
         // The progress file lets the status page (another process) show a running download or write.
-        this.log = new UpdateLog(out, new ProgressFile(sim.dataDir().resolve("hupd/progress.json"),
+        this.log = new UpdateLog(out, new ProgressFile(dataDir.resolve("hupd/progress.json"),
                 new ConsoleProgress(out, System.console() != null && !quiet)));
         log.quiet(quiet);
-        this.service = new UpdateService(device, sim.dataDir(), MachineLimits.DEFAULT, log, new StepRegistry(device));
+        this.service = new UpdateService(device, dataDir, MachineLimits.DEFAULT, log, new StepRegistry(device));
+    }
+
+    /** A real device is on whenever hupd runs on it. */
+    boolean poweredOn() {
+        return sim == null || sim.poweredOn();
     }
 
     StateStore store() {

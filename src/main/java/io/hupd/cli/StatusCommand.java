@@ -15,8 +15,22 @@ final class StatusCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        print(device.dir, true, json);
+        print(device, true, json);
         return Main.OK;
+    }
+
+    static void print(Common.DeviceDir where, boolean show, boolean json) throws Exception {
+        if (!show) {
+            return;
+        }
+        try (Session s = new Session(where, System.out, true)) {
+            print(s, json);
+        }
+    }
+
+    static void print(Session s, boolean json) throws Exception {
+        var m = StatusReport.collect(s.device, s.store(), s.poweredOn());
+        System.out.print(json ? Common.JSON.writeValueAsString(m) + "\n" : StatusReport.text(m));
     }
 
     static void print(Path dir, boolean show, boolean json) throws Exception {
@@ -24,8 +38,7 @@ final class StatusCommand implements Callable<Integer> {
             return;
         }
         try (Session s = new Session(dir, System.out, true)) {
-            var m = StatusReport.collect(s.device, s.store(), s.sim.poweredOn());
-            System.out.print(json ? Common.JSON.writeValueAsString(m) + "\n" : StatusReport.text(m));
+            print(s, json);
         }
     }
 }

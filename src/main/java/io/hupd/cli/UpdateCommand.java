@@ -40,9 +40,9 @@ final class UpdateCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         RegistrySettings registries = RegistrySettings.of(insecureRegistries, registryCredentials, speedLimit,
                 speedTime);
-        try (Session s = new Session(device.dir, System.out, json, registries)) {
+        try (Session s = new Session(device, System.out, json, registries)) {
             UpdateState end = s.service.update(new UpdateRequest(target, images, delta, !noRequireUpgrade, !noReboot));
-            var status = StatusReport.collect(s.device, s.store(), s.sim.poweredOn());
+            var status = StatusReport.collect(s.device, s.store(), s.poweredOn());
             if (json) {
                 System.out.println(Common.JSON.writeValueAsString(status));
             }

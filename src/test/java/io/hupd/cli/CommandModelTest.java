@@ -12,8 +12,8 @@ import picocli.CommandLine;
  * them, in the order of the help, exactly as when picocli built them all.
  */
 class CommandModelTest {
-    private static final List<String> ALL = List.of("device", "image", "update", "boot", "reboot", "abort", "status",
-            "history", "diagram", "serve", "demo", "delta");
+    private static final List<String> ALL = List.of("device", "image", "update", "boot", "reboot", "clean-shutdown",
+            "abort", "status", "history", "diagram", "serve", "demo", "delta");
 
     private static List<String> built(String... args) {
         return List.copyOf(Main.commandLine(args).getSubcommands().keySet());

@@ -19,8 +19,10 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * A root slot of the simulated device: an ext4 filesystem in a plain file, made and read with e2fsprogs so that
- * nothing needs mounting (and so no root privileges or loop devices).
+ * A root slot as e2fsprogs make and read it, with nothing mounted: an ext4 filesystem in a plain file (the
+ * simulated device's slot) or on a block device (a real device's root partition, see
+ * {@link #onBlockDevice}). The two differ only in how a slot is cleared before it is made: a file is cut to
+ * the slot's size, a partition keeps its size and has its first MiB zeroed.
  */
 public final class Ext4Image {
     private static final long KIB = 1024;
@@ -42,10 +44,28 @@ public final class Ext4Image {
 
     private static final Map<String, String> TOOL_PATHS = new ConcurrentHashMap<>();
 
+    /** Zeroed before a partition is made: the primary superblock and group descriptors lie well inside it. */
+    private static final int BLOCK_DEVICE_WIPE = (int) MIB;
+
     private final Path file;
+    private final boolean blockDevice;
 
     public Ext4Image(Path imageFile) {
+        this(imageFile, false);
+    }
+
+    private Ext4Image(Path imageFile, boolean blockDevice) {
         this.file = imageFile.toAbsolutePath().normalize();
+        this.blockDevice = blockDevice;
+    }
+
+    /** The filesystem on a partition's device node ({@code /dev/mmcblk0p3}); its size is the partition's. */
+    public static Ext4Image onBlockDevice(Path node) {
+        return new Ext4Image(node, true);
+    }
+
+    private boolean present() {
+        return blockDevice ? Files.exists(file) && !Files.isDirectory(file) : Files.isRegularFile(file);
     }
 
     public Path file() {
@@ -174,7 +194,7 @@ public final class Ext4Image {
 
     /** True only when e2fsck, forced and read-only, finds nothing to fix. */
     public boolean isCleanExt4() throws IOException {
-        if (!Files.isRegularFile(file)) {
+        if (!present()) {
             return false;
         }
         Commands.Result r = Commands.run(List.of(tool("e2fsck"), "-fn", relativeName()),
@@ -508,7 +528,7 @@ public final class Ext4Image {
     }
 
     private Commands.Result debugfs(String request, Duration timeout) throws IOException {
-        if (!Files.isRegularFile(file)) {
+        if (!present()) {
             throw new IOException(name() + " does not exist");
         }
         return Commands.run(List.of(tool("debugfs"), "-R", request, relativeName()), timeout, file.getParent(),
@@ -563,6 +583,18 @@ public final class Ext4Image {
     }
 
     private void wipe(long sizeBytes) throws IOException {
+        if (blockDevice) {
+            try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
+                ByteBuffer zeros = ByteBuffer.allocate((int) Math.min(BLOCK_DEVICE_WIPE, sizeBytes));
+                while (zeros.hasRemaining()) {
+                    ch.write(zeros, zeros.position());
+                }
+                ch.force(true);
+            } catch (IOException e) {
+                throw new IOException("cannot format " + name() + ": " + oneLine(e.getMessage()), e);
+            }
+            return;
+        }
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
             ch.truncate(0);
             // Sparse: a zeroed slot costs no disk space, and it is not an ext4 filesystem.
