@@ -26,19 +26,9 @@ final class ServeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        SimDevice sim = SimDevice.open(device.dir);
-        Path hupdDir = sim.dataDir().resolve("hupd");
-        Path tokenFile = hupdDir.resolve("serve-token");
-        String token = ServeToken.ensure(tokenFile);
-        PrintStream silent = new PrintStream(OutputStream.nullOutputStream());
-        LiveStatus live = new LiveStatus(hupdDir, () -> {
-            try (Session s = new Session(device.dir, silent, true)) {
-                StatusReport.Reading r = StatusReport.read(s.store());
-                return new LiveStatus.Reading(StatusReport.collect(s.device, r, s.sim.poweredOn()), r.journal());
-            }
-        });
         CountDownLatch stop = new CountDownLatch(1);
-        try (StatusServer server = new StatusServer(port, token, live)) {
+        Path tokenFile = tokenFile(device.dir);
+        try (StatusServer server = statusPage(device.dir, port)) {
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 server.close();
                 stop.countDown();
@@ -49,5 +39,23 @@ final class ServeCommand implements Callable<Integer> {
             stop.await();
         }
         return Main.OK;
+    }
+
+    static Path tokenFile(Path dir) {
+        return SimDevice.open(dir).dataDir().resolve("hupd/serve-token");
+    }
+
+    /** The status page of the device in {@code dir}, on 127.0.0.1:{@code port} (also what the daemon serves). */
+    static StatusServer statusPage(Path dir, int port) throws java.io.IOException {
+        Path tokenFile = tokenFile(dir);
+        String token = ServeToken.ensure(tokenFile);
+        PrintStream silent = new PrintStream(OutputStream.nullOutputStream());
+        LiveStatus live = new LiveStatus(tokenFile.getParent(), () -> {
+            try (Session s = new Session(dir, silent, true)) {
+                StatusReport.Reading r = StatusReport.read(s.store());
+                return new LiveStatus.Reading(StatusReport.collect(s.device, r, s.sim.poweredOn()), r.journal());
+            }
+        });
+        return new StatusServer(port, token, live);
     }
 }

@@ -8,6 +8,7 @@ import io.hupd.machine.MachineLimits;
 import io.hupd.persistence.StateStore;
 import io.hupd.ports.Clock;
 import io.hupd.ports.Device;
+import io.hupd.ports.Progress;
 import io.hupd.runner.StepRegistry;
 import io.hupd.runner.UpdateLog;
 import io.hupd.runner.UpdateService;
@@ -29,13 +30,18 @@ final class Session implements AutoCloseable {
 
     /** @param registries {@code hupd update}'s registry options, or null for a command that has none */
     Session(Path dir, PrintStream out, boolean quiet, RegistrySettings registries) {
+        this(dir, out, quiet, registries, Progress.NONE);
+    }
+
+    /** @param alsoTold told the progress the console is told (the daemon streams it to its clients) */
+    Session(Path dir, PrintStream out, boolean quiet, RegistrySettings registries, Progress alsoTold) {
         this.sim = SimDevice.open(dir);
         RegistryOptions options = RegistryOptions.DEFAULT.withArchitecture(sim.config().architecture());
         this.device = sim.ports(Clock.SYSTEM, registries == null ? ImageSources.factory(options)
                 : ImageSources.factory(options, registries));
         // The progress file lets the status page (another process) show a running download or write.
         this.log = new UpdateLog(out, new ProgressFile(sim.dataDir().resolve("hupd/progress.json"),
-                new ConsoleProgress(out, System.console() != null && !quiet)));
+                Progresses.both(new ConsoleProgress(out, System.console() != null && !quiet), alsoTold)));
         log.quiet(quiet);
         this.service = new UpdateService(device, sim.dataDir(), MachineLimits.DEFAULT, log, new StepRegistry(device));
     }
