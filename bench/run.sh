@@ -57,7 +57,7 @@ mvn -q -B -DskipTests package >&2
 ./hupd serve --help > /dev/null 2>&1 || true
 ./hupd status --help > /dev/null 2>&1 || true
 # The launcher's flags for a command that streams an image (its jvm_flags array, which spans lines).
-java_flags() { awk '/^jvm_flags=\(/,/\)$/' "$here/hupd" | tr '\n' ' ' | sed 's/^jvm_flags=(//; s/) *$//'; }
+java_flags() { awk '/^  jvm_flags=\(/,/\)$/' "$here/packaging/launcher/jvm-flags.sh" | tr '\n' ' ' | sed 's/^ *jvm_flags=(//; s/) *$//'; }
 
 # ---------------------------------------------------------------------------------------------------------
 # Workload: the new OS (seeded, ~300 MB) as a one-layer gzip OCI image, and a tiny old OS for the device.

@@ -19,7 +19,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 [ $# -ge 3 ] || { sed -n 2,15p "$0"; exit 2; }
 jar_a="$(realpath "$1")" jar_b="$(realpath "$2")" staged="$(realpath "$3")" runs="${4:-3}"
 W="$here/target/bench/ab"; rm -rf "$W"; mkdir -p "$W"
-read -r -a flags <<< "$(awk '/^jvm_flags=\(/,/\)$/' "$here/hupd" | tr '\n' ' ' | sed 's/^jvm_flags=(//; s/) *$//')"
+read -r -a flags <<< "$(awk '/^  jvm_flags=\(/,/\)$/' "$here/packaging/launcher/jvm-flags.sh" | tr '\n' ' ' | sed 's/^ *jvm_flags=(//; s/) *$//')"
 now_ns() { date +%s%N; }
 jsa() { echo "$W/$1.jsa"; }
 

@@ -1,6 +1,8 @@
 package io.hupd.cli;
 
 import io.hupd.machine.UpdateState;
+import java.io.PrintStream;
+import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -13,9 +15,19 @@ final class AbortCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        try (Session s = new Session(device, System.out, false)) {
+        var daemon = DaemonClient.connect(DaemonSocket.forDevice(device));
+        if (daemon.isPresent()) {
+            try (DaemonClient d = daemon.get()) {
+                return d.abort();
+            }
+        }
+        return execute(device, System.out);
+    }
+
+    static int execute(Common.DeviceDir where, PrintStream out) throws Exception {
+        try (Session s = new Session(where, out, false)) {
             UpdateState end = s.service.abort();
-            System.out.println("update reverted (" + end + "); the device runs its previous OS");
+            out.println("update reverted (" + end + "); the device runs its previous OS");
             return Main.OK;
         }
     }

@@ -37,6 +37,18 @@ final class Common {
             return dir != null;
         }
 
+        static DeviceDir simulated(Path dir) {
+            DeviceDir d = new DeviceDir();
+            d.dir = dir;
+            return d;
+        }
+
+        static DeviceDir real(Path config) {
+            DeviceDir d = new DeviceDir();
+            d.config = config;
+            return d;
+        }
+
         Path configFile() {
             return config != null ? config : io.hupd.adapters.linux.RealDeviceConfig.DEFAULT;
         }

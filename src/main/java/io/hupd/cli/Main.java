@@ -23,8 +23,9 @@ public final class Main implements Runnable {
 
     /** Every subcommand, in the order the top-level help lists them. */
     static final List<Class<?>> COMMANDS = List.of(DeviceCommand.class, ImageCommand.class, UpdateCommand.class,
-            BootCommand.class, RebootCommand.class, CleanShutdownCommand.class, AbortCommand.class, StatusCommand.class, HistoryCommand.class,
-            DiagramCommand.class, ServeCommand.class, DemoCommand.class, DeltaCommand.class);
+            BootCommand.class, RebootCommand.class, CleanShutdownCommand.class, AbortCommand.class, StatusCommand.class,
+            HistoryCommand.class, DiagramCommand.class, ServeCommand.class, DaemonCommand.class, DemoCommand.class,
+            DeltaCommand.class);
 
     @Override
     public void run() {
@@ -47,27 +48,13 @@ public final class Main implements Runnable {
         });
         cl.setExecutionExceptionHandler((ex, c, parsed) -> {
             PrintWriter err = c.getErr();
-            int code;
-            String msg;
-            if (ex instanceof DeviceBusyException) {
-                code = BUSY;
-                msg = ex.getMessage();
-            } else if (ex instanceof UserInputException || ex instanceof java.io.IOException) {
-                code = FAILED;
-                msg = ex.getMessage();
-            } else if (ex instanceof InterruptedException) {
-                code = FAILED;
-                msg = "interrupted";
-            } else {
-                code = FAILED;
-                msg = "internal error: " + ex + " (rerun with --debug for details)";
-            }
-            err.println("hupd: " + oneLine(msg));
+            Failure f = failure(ex);
+            err.println("hupd: " + f.message());
             if (debug) {
                 ex.printStackTrace(err);
             }
             err.flush();
-            return code;
+            return f.code();
         });
         try {
             return cl.execute(args);
@@ -102,6 +89,22 @@ public final class Main implements Runnable {
             }
         }
         return false;
+    }
+
+    /** What a command that threw prints (after {@code hupd: }) and exits with. */
+    record Failure(int code, String message) {}
+
+    static Failure failure(Throwable ex) {
+        if (ex instanceof DeviceBusyException) {
+            return new Failure(BUSY, oneLine(ex.getMessage()));
+        }
+        if (ex instanceof UserInputException || ex instanceof java.io.IOException) {
+            return new Failure(FAILED, oneLine(ex.getMessage()));
+        }
+        if (ex instanceof InterruptedException) {
+            return new Failure(FAILED, "interrupted");
+        }
+        return new Failure(FAILED, oneLine("internal error: " + ex + " (rerun with --debug for details)"));
     }
 
     static String oneLine(String s) {

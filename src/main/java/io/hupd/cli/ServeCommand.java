@@ -25,21 +25,9 @@ final class ServeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        PrintStream silent = new PrintStream(OutputStream.nullOutputStream());
-        Path hupdDir;
-        try (Session s = new Session(device, silent, true)) {
-            hupdDir = s.dataDir.resolve("hupd");
-        }
-        Path tokenFile = hupdDir.resolve("serve-token");
-        String token = ServeToken.ensure(tokenFile);
-        LiveStatus live = new LiveStatus(hupdDir, () -> {
-            try (Session s = new Session(device, silent, true)) {
-                StatusReport.Reading r = StatusReport.read(s.store());
-                return new LiveStatus.Reading(StatusReport.collect(s.device, r, s.poweredOn()), r.journal());
-            }
-        });
         CountDownLatch stop = new CountDownLatch(1);
-        try (StatusServer server = new StatusServer(port, token, live)) {
+        Path tokenFile = tokenFile(device);
+        try (StatusServer server = statusPage(device, port)) {
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 server.close();
                 stop.countDown();
@@ -50,5 +38,25 @@ final class ServeCommand implements Callable<Integer> {
             stop.await();
         }
         return Main.OK;
+    }
+
+    static Path tokenFile(Common.DeviceDir where) throws java.io.IOException {
+        try (Session s = new Session(where, new PrintStream(OutputStream.nullOutputStream()), true)) {
+            return s.dataDir.resolve("hupd/serve-token");
+        }
+    }
+
+    /** The status page of the device, on 127.0.0.1:{@code port} (also what the daemon serves). */
+    static StatusServer statusPage(Common.DeviceDir where, int port) throws java.io.IOException {
+        Path tokenFile = tokenFile(where);
+        String token = ServeToken.ensure(tokenFile);
+        PrintStream silent = new PrintStream(OutputStream.nullOutputStream());
+        LiveStatus live = new LiveStatus(tokenFile.getParent(), () -> {
+            try (Session s = new Session(where, silent, true)) {
+                StatusReport.Reading r = StatusReport.read(s.store());
+                return new LiveStatus.Reading(StatusReport.collect(s.device, r, s.poweredOn()), r.journal());
+            }
+        });
+        return new StatusServer(port, token, live);
     }
 }

@@ -9,6 +9,7 @@ import io.hupd.machine.MachineLimits;
 import io.hupd.persistence.StateStore;
 import io.hupd.ports.Clock;
 import io.hupd.ports.Device;
+import io.hupd.ports.Progress;
 import io.hupd.runner.StepRegistry;
 import io.hupd.runner.UpdateLog;
 import io.hupd.runner.UpdateService;
@@ -30,7 +31,7 @@ final class Session implements AutoCloseable {
 
     /** A command without registry options: an update it resumes fetches with those it recorded. */
     Session(Path dir, PrintStream out, boolean quiet) throws IOException {
-        this(SimDevice.open(dir), null, out, quiet, null);
+        this(SimDevice.open(dir), null, out, quiet, null, Progress.NONE);
     }
 
     Session(Common.DeviceDir where, PrintStream out, boolean quiet) throws IOException {
@@ -39,12 +40,18 @@ final class Session implements AutoCloseable {
 
     /** @param registries {@code hupd update}'s registry options, or null for a command that has none */
     Session(Common.DeviceDir where, PrintStream out, boolean quiet, RegistrySettings registries) throws IOException {
-        this(where.simulated() ? SimDevice.open(where.dir) : null,
-                where.simulated() ? null : RealDevice.open(where.configFile()), out, quiet, registries);
+        this(where, out, quiet, registries, Progress.NONE);
     }
 
-    private Session(SimDevice sim, RealDevice real, PrintStream out, boolean quiet, RegistrySettings registries)
+    /** @param alsoTold told the progress the console is told (the daemon streams it to its clients) */
+    Session(Common.DeviceDir where, PrintStream out, boolean quiet, RegistrySettings registries, Progress alsoTold)
             throws IOException {
+        this(where.simulated() ? SimDevice.open(where.dir) : null,
+                where.simulated() ? null : RealDevice.open(where.configFile()), out, quiet, registries, alsoTold);
+    }
+
+    private Session(SimDevice sim, RealDevice real, PrintStream out, boolean quiet, RegistrySettings registries,
+            Progress alsoTold) throws IOException {
         this.sim = sim;
         this.real = real;
         String arch = sim != null ? sim.config().architecture() : real.config().architecture();
@@ -54,7 +61,7 @@ final class Session implements AutoCloseable {
         this.dataDir = sim != null ? sim.dataDir() : real.dataDir();
         // The progress file lets the status page (another process) show a running download or write.
         this.log = new UpdateLog(out, new ProgressFile(dataDir.resolve("hupd/progress.json"),
-                new ConsoleProgress(out, System.console() != null && !quiet)));
+                Progresses.both(new ConsoleProgress(out, System.console() != null && !quiet), alsoTold)));
         log.quiet(quiet);
         this.service = new UpdateService(device, dataDir, MachineLimits.DEFAULT, log, new StepRegistry(device));
     }

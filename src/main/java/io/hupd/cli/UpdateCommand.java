@@ -2,11 +2,14 @@ package io.hupd.cli;
 
 import io.hupd.image.registry.RegistrySettings;
 import io.hupd.machine.UpdateState;
+import io.hupd.ports.Progress;
 import io.hupd.runner.UpdateRequest;
+import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.function.Consumer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -38,22 +41,39 @@ final class UpdateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        UpdateRequest request = new UpdateRequest(target, images, delta, !noRequireUpgrade, !noReboot);
+        var daemon = DaemonClient.connect(DaemonSocket.forDevice(device));
+        if (daemon.isPresent()) {
+            try (DaemonClient d = daemon.get()) {
+                return d.update(request, json, insecureRegistries, registryCredentials);
+            }
+        }
         RegistrySettings registries = RegistrySettings.of(insecureRegistries, registryCredentials, speedLimit,
                 speedTime);
-        try (Session s = new Session(device, System.out, json, registries)) {
-            UpdateState end = s.service.update(new UpdateRequest(target, images, delta, !noRequireUpgrade, !noReboot));
+        return execute(device, request, registries, json, System.out, System.err, Progress.NONE, state -> { });
+    }
+
+    /**
+     * The update itself, in this process: what {@code hupd update} does without a daemon and what the daemon does
+     * for a client (whose lines are {@code out} and {@code err}).
+     */
+    static int execute(Common.DeviceDir where, UpdateRequest request, RegistrySettings registries, boolean json,
+            PrintStream out, PrintStream err, Progress alsoTold, Consumer<String> states) throws Exception {
+        try (Session s = new Session(where, out, json, registries, alsoTold)) {
+            s.log.onState(states);
+            UpdateState end = s.service.update(request);
             var status = StatusReport.collect(s.device, s.store(), s.poweredOn());
             if (json) {
-                System.out.println(Common.JSON.writeValueAsString(status));
+                out.println(Common.JSON.writeValueAsString(status));
             }
             if (end == UpdateState.FAILED) {
-                System.err.println("hupd: update failed: " + Main.oneLine(String.valueOf(status.get("reason"))));
+                err.println("hupd: update failed: " + Main.oneLine(String.valueOf(status.get("reason"))));
                 return Main.FAILED;
             }
             if (!json) {
-                System.out.println(end == UpdateState.REBOOTING
-                        ? (noReboot ? "update staged: " + target + " runs after the next reboot"
-                                : "update staged and the device is rebooting: 'hupd boot' powers it on")
+                out.println(end == UpdateState.REBOOTING
+                        ? (request.reboot() ? "update staged and the device is rebooting: 'hupd boot' powers it on"
+                                : "update staged: " + request.targetVersion() + " runs after the next reboot")
                         : "update stopped in " + end);
             }
             return end == UpdateState.REBOOTING ? Main.OK : Main.FAILED;

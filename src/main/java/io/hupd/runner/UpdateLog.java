@@ -24,6 +24,7 @@ public final class UpdateLog implements StepLog, AutoCloseable {
     private FileAppender<ILoggingEvent> file;
     private boolean quiet;
     private boolean stateSet;
+    private java.util.function.Consumer<String> stateListener = s -> { };
 
     public UpdateLog(PrintStream out, Progress progress) {
         this.out = out;
@@ -75,6 +76,12 @@ public final class UpdateLog implements StepLog, AutoCloseable {
     public void state(String state) {
         MDC.put("state", state);
         stateSet = true;
+        stateListener.accept(state);
+    }
+
+    /** Told every state the update enters (the daemon streams them to whoever follows the update). */
+    public void onState(java.util.function.Consumer<String> listener) {
+        this.stateListener = listener;
     }
 
     @Override

@@ -13,7 +13,7 @@ import picocli.CommandLine;
  */
 class CommandModelTest {
     private static final List<String> ALL = List.of("device", "image", "update", "boot", "reboot", "clean-shutdown",
-            "abort", "status", "history", "diagram", "serve", "demo", "delta");
+            "abort", "status", "history", "diagram", "serve", "daemon", "demo", "delta");
 
     private static List<String> built(String... args) {
         return List.copyOf(Main.commandLine(args).getSubcommands().keySet());
