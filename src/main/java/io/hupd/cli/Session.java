@@ -4,6 +4,7 @@ import io.hupd.adapters.sim.SimDevice;
 import io.hupd.image.ImageSources;
 import io.hupd.image.registry.RegistryOptions;
 import io.hupd.image.registry.RegistrySettings;
+import io.hupd.image.trust.TrustStore;
 import io.hupd.machine.MachineLimits;
 import io.hupd.persistence.StateStore;
 import io.hupd.ports.Clock;
@@ -29,13 +30,19 @@ final class Session implements AutoCloseable {
 
     /** @param registries {@code hupd update}'s registry options, or null for a command that has none */
     Session(Path dir, PrintStream out, boolean quiet, RegistrySettings registries) {
+        this(dir, out, quiet, registries, java.util.Map.of());
+    }
+
+    /** @param registryCa {@code --registry-ca} bundles, added to the device's trust store's own */
+    Session(Path dir, PrintStream out, boolean quiet, RegistrySettings registries,
+            java.util.Map<String, Path> registryCa) {
         this.sim = SimDevice.open(dir);
         RegistryOptions options = RegistryOptions.DEFAULT.withArchitecture(sim.config().architecture());
-        this.device = sim.ports(Clock.SYSTEM, registries == null ? ImageSources.factory(options)
-                : ImageSources.factory(options, registries));
         // The progress file lets the status page (another process) show a running download or write.
         this.log = new UpdateLog(out, new ProgressFile(sim.dataDir().resolve("hupd/progress.json"),
                 new ConsoleProgress(out, System.console() != null && !quiet)));
+        TrustStore trust = TrustStore.load(sim.trustDir()).withRegistryCa(registryCa).warningsTo(log::warn);
+        this.device = sim.ports(Clock.SYSTEM, ImageSources.factory(options, registries, trust));
         log.quiet(quiet);
         this.service = new UpdateService(device, sim.dataDir(), MachineLimits.DEFAULT, log, new StepRegistry(device));
     }

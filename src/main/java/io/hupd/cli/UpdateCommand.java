@@ -27,12 +27,22 @@ final class UpdateCommand implements Callable<Integer> {
     @Option(names = "--registry-credentials", paramLabel = "FILE",
             description = "registry logins, in the shape of Docker's config.json (\"auths\")")
     Path registryCredentials;
+    @Option(names = "--registry-ca", paramLabel = "HOST[:PORT]=FILE",
+            description = "reach this registry over TLS, trusting only the CAs in FILE (PEM); repeatable")
+    java.util.Map<String, Path> registryCa = new java.util.LinkedHashMap<>();
     @Mixin Common.Debug debug;
 
     @Override
     public Integer call() throws Exception {
         RegistrySettings registries = RegistrySettings.of(insecureRegistries, registryCredentials);
-        try (Session s = new Session(device.dir, System.out, json, registries)) {
+        for (var e : registryCa.entrySet()) {
+            if (!java.nio.file.Files.isRegularFile(e.getValue())) {
+                throw new io.hupd.ports.UserInputException("--registry-ca " + e.getKey() + ": " + e.getValue()
+                        + " does not exist");
+            }
+            io.hupd.image.registry.RegistryTls.context(e.getValue());
+        }
+        try (Session s = new Session(device.dir, System.out, json, registries, registryCa)) {
             UpdateState end = s.service.update(new UpdateRequest(target, images, delta, !noRequireUpgrade, !noReboot));
             var status = StatusReport.collect(s.device, s.store(), s.sim.poweredOn());
             if (json) {
