@@ -48,7 +48,27 @@ final class DemoCommand implements Callable<Integer> {
         Files.writeString(Files.createDirectories(device.resolve("data/user")).resolve("notes.txt"),
                 "the user's data: must survive every update and rollback\n");
 
-        boolean ok = story("1. Update v1 -> v2: the new OS is healthy, so the update is committed", device, v2,
+        chapter("Signing v2, v3 and v4 (hupd image keygen, hupd image sign); the device trusts that key only");
+        Path keys = Files.createDirectories(work.resolve("keys"));
+        Files.writeString(keys.resolve("passphrase"), "demo passphrase\n");
+        String prefix = keys.resolve("release").toString();
+        must(Main.run("image", "keygen", "--output-prefix", prefix, "--passphrase-file",
+                keys.resolve("passphrase").toString()), "image keygen");
+        for (String image : new String[] {v2, v3, v4}) {
+            must(Main.run("image", "sign", "--image", image, "--key", prefix + ".private", "--passphrase-file",
+                    keys.resolve("passphrase").toString()), "image sign");
+        }
+        Files.copy(Path.of(prefix + ".pub"), Files.createDirectories(device.resolve("trust/keys"))
+                .resolve("release.pub"));
+        String unsigned = SampleOs.image(work.resolve("src-unsigned"), work.resolve("unsigned"), TYPE, ARCH,
+                "2.114.0", "14.1.0", SampleOs.Flaw.NONE);
+        chapter("0. An unsigned copy of v2 is refused before anything is fetched");
+        int refused = Main.run("update", "--device", device.toString(), "--target-version", "2.114.0", "--image",
+                unsigned);
+        System.out.println("=> exit " + refused + (refused == Main.FAILED ? "" : "  <-- UNEXPECTED"));
+
+        boolean ok = refused == Main.FAILED;
+        ok &= story("1. Update v1 -> v2: the new OS is healthy, so the update is committed", device, v2,
                 "2.114.0", "COMMITTED", "2.114.0");
         ok &= story("2. Update v2 -> v3: its container engine is broken; rollback-health puts v2 back", device,
                 v3, "2.115.1", "ROLLED_BACK_HEALTH", "2.114.0");

@@ -4,6 +4,8 @@ import io.hupd.image.ImageReference;
 import io.hupd.image.ImageSpec;
 import io.hupd.image.OciLayoutWriter;
 import io.hupd.image.ResolvedImage;
+import io.hupd.image.trust.ImageSigning;
+import io.hupd.image.trust.SigstoreKeys;
 import io.hupd.ports.UserInputException;
 import io.hupd.steps.OsVersion;
 import java.nio.file.Path;
@@ -14,11 +16,11 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "image", mixinStandardHelpOptions = true, description = "OS images.",
-        subcommands = ImageCommand.Create.class)
+        subcommands = {ImageCommand.Create.class, ImageCommand.Keygen.class, ImageCommand.Sign.class})
 final class ImageCommand implements Runnable {
     @Override
     public void run() {
-        throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "say what: image create");
+        throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "say what: image create, image keygen or image sign");
     }
 
     // Not mixinStandardHelpOptions: its --version (print hupd's version) would take CLI.md's --version V.
@@ -32,6 +34,9 @@ final class ImageCommand implements Runnable {
         @Option(names = "--arch", defaultValue = "arm64") String arch;
         @Option(names = "--supervisor-version", paramLabel = "V") String supervisorVersion;
         @Option(names = "--output", required = true, paramLabel = "oci:PATH[:TAG]") String output;
+        @Option(names = "--security-version", paramLabel = "N",
+                description = "the anti-rollback security version: a device that committed N refuses images below it")
+        Long securityVersion;
         @Mixin Common.Debug debug;
 
         @Override
@@ -42,8 +47,62 @@ final class ImageCommand implements Runnable {
                 throw new UserInputException("--output must be an OCI layout (oci:PATH[:TAG]), not " + output);
             }
             ResolvedImage img = OciLayoutWriter.write(rootfs, new ImageSpec(version, deviceType, arch,
-                    Optional.ofNullable(supervisorVersion)), ref.layoutPath(), ref.tag());
+                    Optional.ofNullable(supervisorVersion), Optional.ofNullable(securityVersion)), ref.layoutPath(),
+                    ref.tag());
             System.out.println("image " + ref + ": " + img.manifestDigest());
+            return Main.OK;
+        }
+    }
+    @Command(name = "keygen", mixinStandardHelpOptions = true, description = "Make a sigstore key pair for signing"
+            + " images: PREFIX.private (encrypted with the passphrase, mode 0600) and PREFIX.pub, the files"
+            + " skopeo generate-sigstore-key makes.")
+    static final class Keygen implements Callable<Integer> {
+        @Option(names = "--output-prefix", required = true, paramLabel = "PREFIX") Path prefix;
+        @Option(names = "--passphrase-file", required = true, paramLabel = "FILE") Path passphraseFile;
+        @Mixin Common.Debug debug;
+
+        @Override
+        public Integer call() throws Exception {
+            Path priv = Path.of(prefix + ".private");
+            Path pub = Path.of(prefix + ".pub");
+            for (Path p : new Path[] {priv, pub}) {
+                if (java.nio.file.Files.exists(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                    throw new UserInputException(p + " exists: refusing to overwrite a key");
+                }
+            }
+            String[] pair = SigstoreKeys.generate(ImageSigning.passphrase(passphraseFile));
+            ImageSigning.writePrivate(priv, pair[0]);
+            io.hupd.fs.AtomicFiles.writeString(pub, pair[1]);
+            System.out.println("key " + pub + ": " + SigstoreKeys.fingerprint(SigstoreKeys.readPublic(pair[1],
+                    pub.toString())));
+            return Main.OK;
+        }
+    }
+
+    @Command(name = "sign", mixinStandardHelpOptions = true, description = "Sign an image in an OCI layout the way"
+            + " skopeo and cosign do: a simple-signing payload attached under the tag sha256-DIGEST.sig.")
+    static final class Sign implements Callable<Integer> {
+        @Option(names = "--image", required = true, paramLabel = "oci:PATH:TAG") String image;
+        @Option(names = "--key", required = true, paramLabel = "FILE",
+                description = "a sigstore private key (hupd image keygen, skopeo generate-sigstore-key)")
+        Path key;
+        @Option(names = "--passphrase-file", required = true, paramLabel = "FILE") Path passphraseFile;
+        @Option(names = "--identity", paramLabel = "docker://HOST/REPO:TAG",
+                description = "the registry name the image will be installed by (the default: hupd.local/hostos:TAG)")
+        String identity;
+        @Mixin Common.Debug debug;
+
+        @Override
+        public Integer call() throws Exception {
+            ImageReference ref = ImageReference.parse(image);
+            if (!ref.isOciLayout() || ref.tag() == null) {
+                throw new UserInputException("--image must be an OCI layout with a tag (oci:PATH:TAG), not " + image);
+            }
+            String pem = ImageSigning.readKey(key);
+            java.security.PrivateKey k = SigstoreKeys.readPrivate(pem, ImageSigning.passphrase(passphraseFile));
+            String who = ImageSigning.identity(identity, ref.tag());
+            String digest = ImageSigning.signLayout(ref, who, k);
+            System.out.println("signed " + ref + " (" + digest + ") as " + who);
             return Main.OK;
         }
     }

@@ -167,7 +167,7 @@ final class LocalApi implements AutoCloseable {
                     req.path("requireUpgrade").asBoolean(true), req.path("reboot").asBoolean(true));
             RegistrySettings registries = RegistrySettings.of(insecure, credentials == null ? null
                     : Path.of(credentials));
-            code = UpdateCommand.execute(deviceDir, request, registries, req.path("json").asBoolean(false), out,
+            code = UpdateCommand.execute(deviceDir, request, registries, java.util.Map.of(), req.path("json").asBoolean(false), out,
                     err, new ProgressEvents(job), state -> job.add(ApiProtocol.event("state", "state", state)));
         } catch (Exception e) {
             Main.Failure f = Main.failure(e);

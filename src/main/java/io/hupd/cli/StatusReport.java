@@ -116,6 +116,11 @@ final class StatusReport {
         m.put("bootloader", bl);
         m.put("breadcrumbs", device.state().breadcrumbs());
         m.put("markers", device.state().markers());
+        try {
+            m.put("securityFloor", io.hupd.steps.SecurityFloor.read(device.state()));
+        } catch (java.io.IOException e) {
+            m.put("securityFloor", null);
+        }
         Map<String, Object> sup = new LinkedHashMap<>();
         sup.put("running", poweredOn && device.supervisor().isRunning());
         sup.put("version", device.supervisor().version().orElse(null));

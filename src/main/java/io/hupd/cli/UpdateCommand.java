@@ -37,10 +37,20 @@ final class UpdateCommand implements Callable<Integer> {
     @Option(names = "--registry-speed-time", paramLabel = "SECONDS",
             description = "the window of --registry-speed-limit (default 20)")
     Integer speedTime;
+    @Option(names = "--registry-ca", paramLabel = "HOST[:PORT]=FILE",
+            description = "reach this registry over TLS, trusting only the CAs in FILE (PEM); repeatable")
+    java.util.Map<String, Path> registryCa = new java.util.LinkedHashMap<>();
     @Mixin Common.Debug debug;
 
     @Override
     public Integer call() throws Exception {
+        for (var e : registryCa.entrySet()) {
+            if (!java.nio.file.Files.isRegularFile(e.getValue())) {
+                throw new io.hupd.ports.UserInputException("--registry-ca " + e.getKey() + ": " + e.getValue()
+                        + " does not exist");
+            }
+            io.hupd.image.registry.RegistryTls.context(e.getValue());
+        }
         UpdateRequest request = new UpdateRequest(target, images, delta, !noRequireUpgrade, !noReboot);
         var daemon = DaemonClient.connect(DaemonSocket.forDevice(device));
         if (daemon.isPresent()) {
@@ -50,16 +60,18 @@ final class UpdateCommand implements Callable<Integer> {
         }
         RegistrySettings registries = RegistrySettings.of(insecureRegistries, registryCredentials, speedLimit,
                 speedTime);
-        return execute(device, request, registries, json, System.out, System.err, Progress.NONE, state -> { });
+        return execute(device, request, registries, registryCa, json, System.out, System.err, Progress.NONE,
+                state -> { });
     }
 
     /**
      * The update itself, in this process: what {@code hupd update} does without a daemon and what the daemon does
      * for a client (whose lines are {@code out} and {@code err}).
      */
-    static int execute(Common.DeviceDir where, UpdateRequest request, RegistrySettings registries, boolean json,
-            PrintStream out, PrintStream err, Progress alsoTold, Consumer<String> states) throws Exception {
-        try (Session s = new Session(where, out, json, registries, alsoTold)) {
+    static int execute(Common.DeviceDir where, UpdateRequest request, RegistrySettings registries,
+            java.util.Map<String, Path> registryCa, boolean json, PrintStream out, PrintStream err,
+            Progress alsoTold, Consumer<String> states) throws Exception {
+        try (Session s = new Session(where, out, json, registries, registryCa, alsoTold)) {
             s.log.onState(states);
             UpdateState end = s.service.update(request);
             var status = StatusReport.collect(s.device, s.store(), s.poweredOn());

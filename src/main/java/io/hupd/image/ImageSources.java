@@ -4,6 +4,8 @@ import io.hupd.image.delta.DeltaSource;
 import io.hupd.image.registry.RegistryClient;
 import io.hupd.image.registry.RegistryOptions;
 import io.hupd.image.registry.RegistrySettings;
+import io.hupd.image.registry.RegistryTls;
+import io.hupd.image.trust.TrustStore;
 import io.hupd.ports.ImageSource;
 import io.hupd.ports.ImageSourceFactory;
 import io.hupd.ports.UserInputException;
@@ -32,7 +34,7 @@ public final class ImageSources {
      * and remembers what each tag resolved to, so the pre-flight check and the fetch see the same image.
      */
     public static ImageSourceFactory factory(RegistryOptions options) {
-        return new Sources(options, null, new ConcurrentHashMap<>());
+        return new Sources(options, null, new ConcurrentHashMap<>(), TrustStore.NONE);
     }
 
     /**
@@ -42,7 +44,16 @@ public final class ImageSources {
      * @throws UserInputException when the credentials file is missing or malformed
      */
     public static ImageSourceFactory factory(RegistryOptions base, RegistrySettings given) {
-        return new Sources(base, given, new ConcurrentHashMap<>());
+        return new Sources(base, given, new ConcurrentHashMap<>(), TrustStore.NONE);
+    }
+
+    /**
+     * As {@link #factory(RegistryOptions, RegistrySettings)} ({@code given} may be null), with a device's trust
+     * store: every image's signature is checked against it as it is resolved, and registries it has a CA
+     * bundle for are reached over TLS with that bundle only.
+     */
+    public static ImageSourceFactory factory(RegistryOptions base, RegistrySettings given, TrustStore trust) {
+        return new Sources(base, given, new ConcurrentHashMap<>(), trust);
     }
 
     private static final class Sources implements ImageSourceFactory {
@@ -53,23 +64,25 @@ public final class ImageSources {
         private final Map<String, RegistryClient> clients = new ConcurrentHashMap<>();
         private final Function<String, RegistryClient> client;
         private final Map<RegistrySettings, Sources> withSettings = new ConcurrentHashMap<>();
+        private final TrustStore trust;
 
-        Sources(RegistryOptions base, RegistrySettings given, Map<String, ResolvedImage> pins) {
+        Sources(RegistryOptions base, RegistrySettings given, Map<String, ResolvedImage> pins, TrustStore trust) {
+            this.trust = trust;
             this.base = base;
             this.given = given;
             this.options = given == null ? base : given.applyTo(base);
             this.pins = pins;
             this.client = registry -> clients.computeIfAbsent(registry.toLowerCase(Locale.ROOT),
-                    r -> new RegistryClient(registry, options));
+                    r -> new RegistryClient(registry, options, RegistryTls.of(trust.registryCa())));
         }
 
         @Override
         public ImageSource open(String reference) {
             ImageReference ref = ImageReference.parse(reference);
             if (ref.isOciLayout()) {
-                return new OciLayoutSource(ref, options.architecture());
+                return new OciLayoutSource(ref, options.architecture(), trust);
             }
-            return new RegistrySource(ref, client.apply(ref.registry()), options, pins);
+            return new RegistrySource(ref, client.apply(ref.registry()), options, pins, trust);
         }
 
         @Override
@@ -88,7 +101,7 @@ public final class ImageSources {
             if (settings.equals(given)) {
                 return this;
             }
-            return withSettings.computeIfAbsent(settings, s -> new Sources(base, s, pins));
+            return withSettings.computeIfAbsent(settings, s -> new Sources(base, s, pins, trust));
         }
     }
 }

@@ -1,6 +1,9 @@
 package io.hupd.image;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.hupd.image.trust.SignatureFetcher;
+import io.hupd.image.trust.SimpleSigning;
+import io.hupd.image.trust.TrustStore;
 import io.hupd.ports.ImageSource;
 import io.hupd.ports.ImageSourceException;
 import io.hupd.ports.Progress;
@@ -24,6 +27,7 @@ public final class OciLayoutSource implements ImageSource {
     static final String REF_NAME = "org.opencontainers.image.ref.name";
     private final ImageReference ref;
     private final String preferredArchitecture;
+    private final TrustStore trust;
 
     public OciLayoutSource(ImageReference ref) {
         this(ref, null);
@@ -34,6 +38,12 @@ public final class OciLayoutSource implements ImageSource {
      *     this architecture is taken; null means such an index is refused as ambiguous
      */
     public OciLayoutSource(ImageReference ref, String preferredArchitecture) {
+        this(ref, preferredArchitecture, TrustStore.NONE);
+    }
+
+    /** @param trust the keys and policy the tag's signature is checked against, before any blob is read */
+    public OciLayoutSource(ImageReference ref, String preferredArchitecture, TrustStore trust) {
+        this.trust = trust;
         this.ref = Objects.requireNonNull(ref, "ref");
         if (!ref.isOciLayout()) {
             throw new IllegalArgumentException("not an oci: reference: " + ref);
@@ -60,6 +70,22 @@ public final class OciLayoutSource implements ImageSource {
         String indexWhat = ref + ": " + indexFile;
         JsonNode index = OciJson.parseObject(indexBytes, indexWhat);
         Descriptor entry = findTag(index, indexWhat);
+        trust.check(null, ref.tag(), entry.digest(), new SignatureFetcher() {
+            @Override
+            public byte[] manifest(String tag) throws IOException {
+                for (JsonNode m : index.path("manifests")) {
+                    if (tag.equals(m.path("annotations").path(REF_NAME).asText(null))) {
+                        return readBlob(OciJson.descriptor(m, indexWhat), "signature manifest");
+                    }
+                }
+                return null;
+            }
+
+            @Override
+            public byte[] blob(String digest, long size) throws IOException {
+                return readBlob(new Descriptor(SimpleSigning.MEDIA_TYPE, digest, size), "signature payload");
+            }
+        });
 
         Descriptor manifestDescriptor = entry;
         if (MediaTypes.INDEXES.contains(entry.mediaType())) {

@@ -43,6 +43,8 @@ import org.apache.commons.compress.archivers.tar.TarConstants;
 public final class OciLayoutWriter {
     static final String DEVICE_TYPE_LABEL = "io.balena.device-type";
     static final String VERSION_LABEL = "org.opencontainers.image.version";
+    /** The anti-rollback security version (docs/trust.md); also {@code HUPD_SECURITY_VERSION} in os-release. */
+    public static final String SECURITY_VERSION_LABEL = "io.hupd.security-version";
     private static final String SEMVER = "(?:0|[1-9][0-9]*)\\.(?:0|[1-9][0-9]*)\\.(?:0|[1-9][0-9]*)"
             + "(?:-[0-9A-Za-z-]+(?:\\.[0-9A-Za-z-]+)*)?(?:\\+[0-9A-Za-z-]+(?:\\.[0-9A-Za-z-]+)*)?";
     private static final Pattern VERSION = Pattern.compile(SEMVER);
@@ -96,6 +98,7 @@ public final class OciLayoutWriter {
         Map<String, String> labels = new LinkedHashMap<>();
         labels.put(DEVICE_TYPE_LABEL, spec.deviceType());
         labels.put(VERSION_LABEL, spec.version());
+        spec.securityVersion().ifPresent(v -> labels.put(SECURITY_VERSION_LABEL, Long.toString(v)));
         ObjectNode config = OciJson.MAPPER.createObjectNode();
         config.put("architecture", spec.architecture());
         config.put("os", "linux");
@@ -302,6 +305,7 @@ public final class OciLayoutWriter {
         wanted.put("VERSION", spec.version());
         wanted.put("VERSION_ID", spec.version());
         wanted.put("BALENA_DEVICE_TYPE", spec.deviceType());
+        spec.securityVersion().ifPresent(v -> wanted.put("HUPD_SECURITY_VERSION", Long.toString(v)));
         stampKeys(byPath, OS_RELEASE, wanted, List.copyOf(wanted.keySet()));
     }
 

@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.hupd.image.registry.RegistryClient;
 import io.hupd.image.registry.RegistryClient.BlobBody;
 import io.hupd.image.registry.RegistryOptions;
+import io.hupd.image.trust.SignatureFetcher;
+import io.hupd.image.trust.TrustStore;
 import io.hupd.ports.ImageSource;
 import io.hupd.ports.ImageSourceException;
 import io.hupd.ports.Progress;
@@ -29,6 +31,7 @@ public final class RegistrySource implements ImageSource {
     private final RegistryClient client;
     private final RegistryOptions options;
     private final Map<String, ResolvedImage> pins;
+    private final TrustStore trust;
     /** Small blobs (the config) this source has read and verified while resolving, by digest. */
     private final Map<String, byte[]> verifiedSmallBlobs = new java.util.HashMap<>();
 
@@ -37,6 +40,12 @@ public final class RegistrySource implements ImageSource {
      *     pre-flight check, then the fetch) gets the same digests as the first
      */
     RegistrySource(ImageReference ref, RegistryClient client, RegistryOptions options, Map<String, ResolvedImage> pins) {
+        this(ref, client, options, pins, TrustStore.NONE);
+    }
+
+    /** @param trust the keys and policy the manifest's signature is checked against, before any blob is read */
+    RegistrySource(ImageReference ref, RegistryClient client, RegistryOptions options, Map<String, ResolvedImage> pins,
+            TrustStore trust) {
         this.ref = Objects.requireNonNull(ref, "ref");
         if (ref.isOciLayout()) {
             throw new IllegalArgumentException("not a docker:// reference: " + ref);
@@ -44,6 +53,7 @@ public final class RegistrySource implements ImageSource {
         this.client = client;
         this.options = options;
         this.pins = pins;
+        this.trust = trust;
     }
 
     @Override
@@ -71,6 +81,8 @@ public final class RegistrySource implements ImageSource {
             throw new ImageSourceException(what + ": the registry says its digest is " + headerDigest.strip()
                     + " but its content hashes to " + digest);
         }
+        trust.check(ref.registry() + "/" + repo, ref.digest().isPresent() ? null : ref.tag(), digest,
+                new Signatures());
         JsonNode json = OciJson.parseObject(doc.body(), what);
         String type = mediaType(json, doc.contentType(), what);
         if (!MediaTypes.INDEXES.contains(type) && !MediaTypes.MANIFESTS.contains(type)) {
@@ -93,6 +105,27 @@ public final class RegistrySource implements ImageSource {
         ResolvedImage image = fromManifest(json, manifestDescriptor.digest());
         pins.put(ref.toString(), image);
         return image;
+    }
+
+    /** The image's cosign signatures, in its own repository. */
+    private final class Signatures implements SignatureFetcher {
+        @Override
+        public byte[] manifest(String tag) throws IOException {
+            try {
+                return client.manifest(ref.repository(), tag, List.of(MediaTypes.OCI_MANIFEST), 256 * 1024).body();
+            } catch (RegistryClient.NotFound e) {
+                return null;
+            }
+        }
+
+        @Override
+        public byte[] blob(String digest, long size) throws IOException {
+            try (BlobBody body = client.blob(ref.repository(), digest, 0, size)) {
+                return body.start() != 0 ? null : body.in().readNBytes((int) size + 1);
+            } catch (RegistryClient.NotFound e) {
+                return null;
+            }
+        }
     }
 
     /** The media type the document declares, checked against what the registry said it sent. */

@@ -41,6 +41,8 @@ public final class UpdateContext {
     public int transitions;
     public String source;
     public String manifestDigest;
+    /** The fetched image's anti-rollback security version (0 when it has none); the floor rises to it at commit. */
+    public Long securityVersion;
     public long bytesFetched;
     public List<String> sourceFailures = new ArrayList<>();
     public boolean supervisorUpdated;

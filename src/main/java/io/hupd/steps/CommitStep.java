@@ -33,6 +33,8 @@ public final class CommitStep implements Step {
         // Breadcrumbs first: once they are gone no guard acts, and the settings write below is then harmless.
         device.state().disarm();
         device.bootloader().write(new BootSettings(device.slots().partitionOf(ctx.spareSlot), false, 0));
+        long committed = committedSecurityVersion(ctx);
+        SecurityFloor.raise(device.state(), committed);
         Trees.deleteRecursively(device.data().bootBackupDir(ctx.updateId));
         CachePruning.afterCommit(device, ctx, log);
         Trees.deleteRecursively(device.data().workDir(ctx.updateId));
@@ -44,5 +46,13 @@ public final class CommitStep implements Step {
         BootSettings s = device.bootloader().read();
         return !device.state().has(io.hupd.ports.StatePartition.ALTBOOT_BREADCRUMB) && !s.upgradeAvailable()
                 && s.rootPart() == device.slots().partitionOf(ctx.spareSlot);
+    }
+
+    /** What the image said, or what the committed root's os-release says when that is higher (or all there is). */
+    private long committedSecurityVersion(UpdateContext ctx) throws java.io.IOException {
+        long v = ctx.securityVersion == null ? 0 : ctx.securityVersion;
+        String inRoot = device.slots().osRelease(ctx.spareSlot).get(SecurityFloor.OS_RELEASE_KEY);
+        Long parsed = inRoot == null ? null : SecurityFloor.parse(inRoot.strip());
+        return parsed == null ? v : Math.max(v, parsed);
     }
 }

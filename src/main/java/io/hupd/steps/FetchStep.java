@@ -75,6 +75,7 @@ public final class FetchStep implements Step {
                 }
                 ctx.source = ref;
                 ctx.manifestDigest = image.manifestDigest();
+                ctx.securityVersion = SecurityFloor.of(image);
                 ctx.bytesFetched = bytes;
                 log.info("fetched " + image.manifestDigest() + " from " + ref + " (" + bytes + " bytes transferred)");
                 // the journal keeps it, so 'hupd history' shows where each update's image came from

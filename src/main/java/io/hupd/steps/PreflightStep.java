@@ -147,7 +147,11 @@ public final class PreflightStep implements Step {
     }
 
     /** Device type and architecture from the image config (the os-release inside is checked again before writing). */
-    String deviceMismatch(ResolvedImage image) {
+    String deviceMismatch(ResolvedImage image) throws IOException {
+        String floor = SecurityFloor.problem(device.state(), image);
+        if (floor != null) {
+            return floor;
+        }
         Map<String, String> labels = image.labels() == null ? Map.of() : image.labels();
         String type = labels.get("io.balena.device-type");
         if (type != null && !type.equals(device.deviceType())) {

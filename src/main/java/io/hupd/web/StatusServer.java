@@ -58,6 +58,13 @@ public final class StatusServer implements AutoCloseable {
 
     private void handle(HttpExchange ex) throws IOException {
         try (ex) {
+            // DNS rebinding: a page from another site that points its own name at 127.0.0.1 sends that name.
+            String host = ex.getRequestHeaders().getFirst("Host");
+            if (host == null || !host.matches("(127\\.0\\.0\\.1|localhost|\\[::1\\])(:[0-9]{1,5})?")) {
+                send(ex, 421, "text/plain; charset=utf-8", ("hupd: open this page by its loopback address"
+                        + " (the URL 'hupd serve' printed)\n").getBytes(StandardCharsets.UTF_8));
+                return;
+            }
             if (!authorized(ex)) {
                 ex.getResponseHeaders().set("WWW-Authenticate", "Bearer realm=\"hupd\"");
                 send(ex, 401, "text/plain; charset=utf-8", ("hupd: this page needs its token: open the URL that"

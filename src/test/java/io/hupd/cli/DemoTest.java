@@ -16,6 +16,8 @@ class DemoTest {
     void theDemoTellsItsThreeStoriesAndEndsOnV2() throws Exception {
         io.hupd.testkit.Cli.Run r = io.hupd.testkit.Cli.hupd("demo", "--dir", tmp.toString());
         assertEquals(0, r.code(), r.out() + r.err());
+        assertTrue(r.out().contains("=> exit 1") && r.out().contains("signature check failed: the image sha256:"),
+                r.out());
         assertTrue(r.out().contains("=> COMMITTED, running 2.114.0"), r.out());
         assertTrue(r.out().contains("=> ROLLED_BACK_HEALTH, running 2.114.0"), r.out());
         assertTrue(r.out().contains("=> ROLLED_BACK_ALTBOOT, running 2.114.0"), r.out());
@@ -24,7 +26,7 @@ class DemoTest {
         assertEquals(1, again.code());
         assertTrue(again.err().contains("already holds a demo device"), again.err());
         try (var logs = Files.list(tmp.resolve("device/data/balenahup"))) {
-            assertEquals(3, logs.count(), "one log file per update");
+            assertEquals(4, logs.count(), "one log file per update: the refused unsigned one and three stories");
         }
         io.hupd.testkit.Cli.Run history = io.hupd.testkit.Cli.hupd("history", "--device", tmp.resolve("device").toString());
         assertEquals(0, history.code());

@@ -51,6 +51,14 @@ final class LocalRegistry implements AutoCloseable {
     }
 
     static LocalRegistry start(Path dir) throws IOException, InterruptedException {
+        return start(dir, null, null);
+    }
+
+    /**
+     * A registry serving TLS with {@code certificate} and {@code key} (PEM) when they are given; then it is not
+     * polled over plain HTTP before returning (clients retry a refused connection).
+     */
+    static LocalRegistry start(Path dir, Path certificate, Path key) throws IOException, InterruptedException {
         requireTools();
         Files.createDirectories(dir.resolve("storage"));
         Path config = dir.resolve("registry.yml");
@@ -63,6 +71,8 @@ final class LocalRegistry implements AutoCloseable {
                 "http:",
                 "  addr: 127.0.0.1:0",
                 "  secret: hupd-test-secret",
+                certificate == null ? "" : "  tls: {certificate: " + certificate.toAbsolutePath() + ", key: "
+                        + key.toAbsolutePath() + "}",
                 ""));
         Path log = dir.resolve("registry.log");
         Process p = new ProcessBuilder("docker-registry", "serve", config.toString())
@@ -72,7 +82,9 @@ final class LocalRegistry implements AutoCloseable {
             Matcher m = LISTENING.matcher(Files.exists(log) ? Files.readString(log) : "");
             if (m.find()) {
                 LocalRegistry r = new LocalRegistry(dir, p, Integer.parseInt(m.group(1)));
-                r.awaitReady();
+                if (certificate == null) {
+                    r.awaitReady();
+                }
                 return r;
             }
             if (!p.isAlive()) {

@@ -71,6 +71,27 @@ class ServeCommandTest {
         assertEquals(405, post.statusCode());
     }
 
+    /** A DNS-rebinding page sends its own host name: refused even with the token. */
+    @Test
+    void aRequestNamingAnotherHostIsRefusedEvenWithTheToken() throws Exception {
+        URI base = URI.create(serve.base);
+        for (String host : List.of("attacker.example:" + base.getPort(), "127.0.0.1.nip.io", "")) {
+            assertTrue(rawGet(base.getPort(), host).startsWith("HTTP/1.1 421"), host);
+        }
+        assertTrue(rawGet(base.getPort(), "127.0.0.1:" + base.getPort()).startsWith("HTTP/1.1 200"));
+        assertTrue(rawGet(base.getPort(), "localhost:" + base.getPort()).startsWith("HTTP/1.1 200"));
+    }
+
+    private String rawGet(int port, String host) throws Exception {
+        try (java.net.Socket s = new java.net.Socket("127.0.0.1", port)) {
+            s.setSoTimeout(10_000);
+            String req = "GET /api/status?token=" + serve.token + " HTTP/1.1\r\nHost: " + host
+                    + "\r\nConnection: close\r\n\r\n";
+            s.getOutputStream().write(req.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            return new String(s.getInputStream().readNBytes(12), java.nio.charset.StandardCharsets.US_ASCII);
+        }
+    }
+
     @Test
     void tokenFileIsOwnerOnlyAndHoldsTheToken() throws Exception {
         Path f = rig.deviceDir.resolve("data/hupd/serve-token");

@@ -40,10 +40,17 @@ public final class RealDevice {
 
     private final RealDeviceConfig config;
     private final Map<String, Partition> partitions;
+    private final Path trustDir;
 
-    private RealDevice(RealDeviceConfig config, Map<String, Partition> partitions) {
+    private RealDevice(RealDeviceConfig config, Map<String, Partition> partitions, Path trustDir) {
         this.config = config;
         this.partitions = partitions;
+        this.trustDir = trustDir;
+    }
+
+    /** The trust store (keys, revocations, policy, registry CAs: docs/trust.md) beside the config: /etc/hupd/trust. */
+    public Path trustDir() {
+        return trustDir;
     }
 
     /** Reads the config, finds the partitions and checks the state and data mounts; one-line errors otherwise. */
@@ -54,7 +61,7 @@ public final class RealDevice {
         for (String role : RealDeviceConfig.ROLES) {
             found.put(role, BlockDevices.resolve(role, config.partitions().get(role), all));
         }
-        RealDevice d = new RealDevice(config, found);
+        RealDevice d = new RealDevice(config, found, configFile.toAbsolutePath().resolveSibling("trust"));
         d.checkMount("state", config.stateMount());
         d.checkMount("data", config.dataMount());
         return d;

@@ -89,6 +89,11 @@ public final class SimDevice {
         return dir.resolve("boot");
     }
 
+    /** The trust store (docs/trust.md): signing keys, revocations, the signature policy, registry CAs. */
+    public Path trustDir() {
+        return dir.resolve("trust");
+    }
+
     public Path stateDir() {
         return dir.resolve("state");
     }

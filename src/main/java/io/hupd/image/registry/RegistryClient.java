@@ -87,6 +87,8 @@ public final class RegistryClient {
     private final URI base;
     private final RegistryOptions options;
     private final boolean plain;
+    /** The CA bundle this registry's certificate must chain to, or null for the JDK's CAs. */
+    private final java.nio.file.Path caBundle;
     /**
      * For the base URL's scheme; a plain-HTTP registry's client has no TLS at all (see {@link NoTls}). Made when
      * first needed and again after {@link #release}. Guarded by this.
@@ -102,10 +104,16 @@ public final class RegistryClient {
      * @throws RegistryException when the host may not be spoken to at all
      */
     public RegistryClient(String registry, RegistryOptions options) {
+        this(registry, options, RegistryTls.NONE);
+    }
+
+    /** @param tls a registry it has a CA bundle for is reached over TLS, checked against that bundle only */
+    public RegistryClient(String registry, RegistryOptions options, RegistryTls tls) {
         this.registry = registry;
         this.options = options;
         URI parsed = URI.create("//" + apiHost(registry));
-        boolean plain = options.plainHttpAllowed(parsed.getHost(), parsed.getPort());
+        this.caBundle = tls.bundleFor(registry).orElse(null);
+        boolean plain = caBundle == null && options.plainHttpAllowed(parsed.getHost(), parsed.getPort());
         this.base = URI.create((plain ? "http://" : "https://") + apiHost(registry));
         this.plain = plain;
     }
@@ -122,6 +130,8 @@ public final class RegistryClient {
                 .version(HttpClient.Version.HTTP_1_1);
         if (!withTls) {
             b.sslContext(NoTls.CONTEXT).sslParameters(new SSLParameters());
+        } else if (caBundle != null) {
+            b.sslContext(RegistryTls.context(caBundle));
         }
         return b.build();
     }
@@ -455,8 +465,13 @@ public final class RegistryClient {
             throw new RegistryException(what + ": cannot connect to " + request.uri().getAuthority()
                     + " (connection refused: is the registry running?)", true, e);
         } catch (SSLException e) {
+            String why = RegistryTls.explain(e);
+            if (why != null) {
+                throw new RegistryException(what + ": refusing " + request.uri().getAuthority() + ": " + why
+                        + (caBundle != null ? " (CA bundle " + caBundle + ")" : ""), false, e);
+            }
             throw new RegistryException(what + ": TLS with " + request.uri().getAuthority() + " failed: "
-                    + firstLine(e.getMessage()) + (base.getScheme().equals("https")
+                    + firstLine(e.getMessage()) + (base.getScheme().equals("https") && caBundle == null
                             ? " (a plain-HTTP registry needs --insecure-registry " + registry + ")" : ""), false, e);
         } catch (IOException e) {
             throw new RegistryException(what + ": " + describe(e), true, e);
@@ -489,7 +504,14 @@ public final class RegistryClient {
                     .map(v -> Long.parseLong(v) * 1000).orElse(options.backoffBase().toMillis());
             return new TooManyRequests(msg, after);
         }
-        return new RegistryException(msg, retryable);
+        return status == 404 ? new NotFound(msg) : new RegistryException(msg, retryable);
+    }
+
+    /** A 404: for a signature tag, the normal answer about an unsigned image. */
+    public static final class NotFound extends RegistryException {
+        NotFound(String message) {
+            super(message, false);
+        }
     }
 
     /** The registry's own error codes ({"errors":[{"code":..,"message":..}]}), when it sent them. */
