@@ -42,6 +42,8 @@ public final class UpdateContext {
     public String source;
     public String manifestDigest;
     public long bytesFetched;
+    /** A filesystem-image install: the chunks written to the spare slot and flushed (0 for a tar-layer image). */
+    public int chunksWritten;
     public List<String> sourceFailures = new ArrayList<>();
     public boolean supervisorUpdated;
     public int healthTries;
