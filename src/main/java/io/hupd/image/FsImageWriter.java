@@ -47,6 +47,10 @@ public final class FsImageWriter {
         if (sizeBytes < 0 || sizeBytes % 4096 != 0) {
             throw new UserInputException("bad filesystem size " + sizeBytes + ": a positive multiple of 4096");
         }
+        if (!Files.isDirectory(rootfs)) {
+            throw new UserInputException("rootfs folder " + rootfs + (Files.exists(rootfs)
+                    ? " is not a directory" : " does not exist"));
+        }
         OciLayoutWriter.prepareLayout(layout);
         Path blobs = layout.resolve("blobs").resolve("sha256");
         Files.createDirectories(blobs);
@@ -69,7 +73,10 @@ public final class FsImageWriter {
             Layer layer = chunk(img, blobs);
             Descriptor indexBlob = OciLayoutWriter.writeBlob(blobs, FsImages.INDEX, layer.index.toJson());
 
-            Map<String, String> labels = new LinkedHashMap<>(tar.labels());
+            // in a fixed order: the config's bytes are part of what must be the same from build to build
+            Map<String, String> labels = new LinkedHashMap<>();
+            labels.put(OciLayoutWriter.DEVICE_TYPE_LABEL, spec.deviceType());
+            labels.put(OciLayoutWriter.VERSION_LABEL, spec.version());
             labels.put(FsImages.SIZE_LABEL, Long.toString(layer.index.imageSize()));
             ObjectNode config = OciJson.MAPPER.createObjectNode();
             config.put("architecture", spec.architecture());
@@ -197,6 +204,8 @@ public final class FsImageWriter {
             }
         }
         try {
+            // a blob is readable by all, like the layout's other blobs (a temporary file starts owner-only)
+            Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
             AtomicFiles.forceFile(tmp);
             Descriptor d = new Descriptor(FsImages.LAYER, Digests.toDigest(layerMd), Files.size(tmp));
             Files.move(tmp, blobs.resolve(d.hex()), StandardCopyOption.ATOMIC_MOVE,
