@@ -36,12 +36,16 @@ import java.util.zip.GZIPInputStream;
  * WRITING_ROOTFS for a filesystem-image image: the chunks go into the spare slot in one pass, each either copied
  * from the running root (found there by content: a chunk delta from whatever version runs, nothing made per
  * pair) or fetched with a Range request and checked against the index before it is decompressed and written.
- * The slot is flushed, and what is written recorded in the work folder, every {@link #CHECKPOINT_BYTES}: a run
+ * The slot is flushed, and what is written recorded in the work folder, every {@link #checkpointBytes} (at most 16 MiB): a run
  * after a crash starts at the first chunk not recorded. Only once the whole image's digest matches is the slot
  * checked (e2fsck, os-release) and marked verified.
  */
 final class FsImageInstall {
     static final long CHECKPOINT_BYTES = 16L << 20;
+    /** A small image is still checkpointed a few times: every eighth of it, but at least every MiB. */
+    static long checkpointBytes(long imageSize) {
+        return Math.max(1L << 20, Math.min(CHECKPOINT_BYTES, imageSize / 8));
+    }
     /** A Range request asks for at most this many bytes of consecutive missing chunks. */
     static final long RUN_BYTES = 8L << 20;
     /** Reads of one source cut short are tried again this often before the next source is used. */
@@ -130,7 +134,7 @@ final class FsImageInstall {
                             i += done;
                         }
                         progress.advance(c.length());
-                        if (sinceCheckpoint >= CHECKPOINT_BYTES) {
+                        if (sinceCheckpoint >= checkpointBytes(index.imageSize())) {
                             checkpoint(slot, work, written, i, ctx);
                             sinceCheckpoint = 0;
                         }
