@@ -114,6 +114,7 @@ final class FsImageInstall {
                             written.chunksFromDevice++;
                             i++;
                             sinceCheckpoint += c.length();
+                            progress.advance(c.length());
                         } else {
                             int end = i + 1;
                             long runBytes = c.layerLength();
@@ -127,13 +128,13 @@ final class FsImageInstall {
                             }
                             int done = sources.fetchRun(chunks, i, end, plain, (chunk, bytes) -> {
                                 write(slot, chunk, bytes, whole);
+                                progress.advance(chunk.length());
                             }, written);
                             for (int k = i; k < i + done; k++) {
                                 sinceCheckpoint += chunks.get(k).length();
                             }
                             i += done;
                         }
-                        progress.advance(c.length());
                         if (sinceCheckpoint >= checkpointBytes(index.imageSize())) {
                             checkpoint(slot, work, written, i, ctx);
                             sinceCheckpoint = 0;
