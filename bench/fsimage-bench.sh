@@ -32,6 +32,7 @@ PY
 versions=(v1:2.113.4 v0b:2.112.0 v0c:2.113.9 v2:2.114.0)
 for pair in "${versions[@]}"; do
   d=${pair%%:*}; v=${pair#*:}
+  java -cp "$here/target/hupd.jar" "$here/bench/SampleRoot.java" "$d" "$v"   # the OS skeleton: kernel, os-release
   "$hupd" image create --rootfs "$d" --version "$v" --device-type $DT --format ext4 --output "oci:fs:$v" > /dev/null
   "$hupd" image create --rootfs "$d" --version "$v" --device-type $DT --output "oci:tar:$v" > /dev/null
 done
