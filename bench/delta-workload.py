@@ -15,7 +15,8 @@ import shutil
 import stat
 import sys
 
-TARGET = 300 * 1000 * 1000
+# HUPD_WORKLOAD_MB scales the tree down for a quick run (bench/fsimage-bench.sh on a loaded machine)
+TARGET = int(os.environ.get("HUPD_WORKLOAD_MB", "300")) * 1000 * 1000
 REBUILT = 9 * 1000 * 1000
 ADDED = 4500 * 1000
 REMOVED = 3 * 1000 * 1000

@@ -1,6 +1,8 @@
 package io.hupd.cli;
 
 import io.hupd.adapters.sim.SampleOs;
+import io.hupd.image.FsImageWriter;
+import io.hupd.image.ImageSpec;
 import io.hupd.ports.UserInputException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -75,11 +77,19 @@ final class DemoCommand implements Callable<Integer> {
         ok &= story("3. Update v2 -> v4: it never boots; the bootloader falls back and rollback-altboot puts v2"
                 + " back", device, v4, "2.116.0", "ROLLED_BACK_ALTBOOT", "2.114.0");
 
+        chapter("Two more OSes as filesystem images (hupd image create --format ext4): 2.117.0 and 2.118.0");
+        String v5 = fsImage(work, layout, "2.117.0", "");
+        String v6 = fsImage(work, layout, "2.118.0", "a file the new release adds\n");
+        ok &= story("4. Update v2 -> 2.117.0, a filesystem image streamed chunk by chunk into the spare slot", device,
+                v5, "2.117.0", "COMMITTED", "2.117.0");
+        ok &= story("5. Update 2.117.0 -> 2.118.0: only the chunks the running root lacks are fetched", device, v6,
+                "2.118.0", "COMMITTED", "2.118.0");
+
         ok &= Files.readString(device.resolve("data/user/notes.txt")).startsWith("the user's data");
         chapter("Final status (hupd status --device " + device + ")");
         StatusCommand.print(device, true, false);
         System.out.println();
-        System.out.println(ok ? "demo finished: every story ended as it should; the device runs 2.114.0"
+        System.out.println(ok ? "demo finished: every story ended as it should; the device runs 2.118.0"
                 : "demo FAILED: a story did not end as expected (see above)");
         System.out.println("see every transition with: hupd history --device " + device);
         return ok ? Main.OK : Main.FAILED;
@@ -101,9 +111,22 @@ final class DemoCommand implements Callable<Integer> {
             Map<String, Object> st = StatusReport.collect(s.device, s.store(), s.poweredOn());
             boolean as = result.equals(st.get("lastResult")) && running.equals(st.get("runningVersion"));
             System.out.println("=> " + st.get("lastResult") + ", running " + st.get("runningVersion")
+                    + ", " + st.get("bytesFetched") + " bytes fetched"
                     + (st.get("reason") == null ? "" : " (" + st.get("reason") + ")") + (as ? "" : "  <-- UNEXPECTED"));
             return as;
         }
+    }
+
+    /** A sample OS packed as a filesystem image of 24 MiB (the demo's slots have 32). */
+    private static String fsImage(Path work, Path layout, String version, String added) throws Exception {
+        Path root = work.resolve("src").resolve("rootfs-" + version);
+        SampleOs.writeRootfs(root, version, "14.1.0", SampleOs.Flaw.NONE);
+        if (!added.isEmpty()) {
+            Files.writeString(root.resolve("etc/release-notes"), added);
+        }
+        FsImageWriter.write(root, new ImageSpec(version, TYPE, ARCH, java.util.Optional.of("14.1.0")), layout,
+                version, 24L << 20);
+        return "oci:" + layout + ":" + version;
     }
 
     private static void must(int code, String what) {

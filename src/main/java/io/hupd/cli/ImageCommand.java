@@ -1,5 +1,6 @@
 package io.hupd.cli;
 
+import io.hupd.image.FsImageWriter;
 import io.hupd.image.ImageReference;
 import io.hupd.image.ImageSpec;
 import io.hupd.image.OciLayoutWriter;
@@ -37,6 +38,13 @@ final class ImageCommand implements Runnable {
         @Option(names = "--security-version", paramLabel = "N",
                 description = "the anti-rollback security version: a device that committed N refuses images below it")
         Long securityVersion;
+        @Option(names = "--format", defaultValue = "tar", paramLabel = "tar|ext4",
+                description = "tar: one gzip tar layer (default); ext4: a reproducible ext4 image in chunks, "
+                        + "streamed into the slot and fetched as chunk deltas (docs/fs-images.md)")
+        String format;
+        @Option(names = "--fs-size", paramLabel = "BYTES", description = "with --format ext4: the filesystem's "
+                + "size (default: sized from the tree)")
+        long fsSize;
         @Mixin Common.Debug debug;
 
         @Override
@@ -46,9 +54,18 @@ final class ImageCommand implements Runnable {
             if (!ref.isOciLayout()) {
                 throw new UserInputException("--output must be an OCI layout (oci:PATH[:TAG]), not " + output);
             }
-            ResolvedImage img = OciLayoutWriter.write(rootfs, new ImageSpec(version, deviceType, arch,
-                    Optional.ofNullable(supervisorVersion), Optional.ofNullable(securityVersion)), ref.layoutPath(),
-                    ref.tag());
+            ImageSpec spec = new ImageSpec(version, deviceType, arch, Optional.ofNullable(supervisorVersion),
+                    Optional.ofNullable(securityVersion));
+            ResolvedImage img = switch (format) {
+                case "tar" -> {
+                    if (fsSize != 0) {
+                        throw new UserInputException("--fs-size goes with --format ext4");
+                    }
+                    yield OciLayoutWriter.write(rootfs, spec, ref.layoutPath(), ref.tag());
+                }
+                case "ext4" -> FsImageWriter.write(rootfs, spec, ref.layoutPath(), ref.tag(), fsSize);
+                default -> throw new UserInputException("--format must be tar or ext4, not '" + format + "'");
+            };
             System.out.println("image " + ref + ": " + img.manifestDigest());
             return Main.OK;
         }

@@ -88,7 +88,8 @@ final class ImageManifests {
         List<Descriptor> layers = new ArrayList<>();
         for (int i = 0; i < layerArray.size(); i++) {
             Descriptor layer = OciJson.descriptor(layerArray.get(i), what + " layer " + (i + 1));
-            String why = MediaTypes.whyLayerUnsupported(layer.mediaType());
+            String why = FsImages.isFsImageLayer(layer.mediaType()) ? null
+                    : MediaTypes.whyLayerUnsupported(layer.mediaType());
             if (why != null) {
                 throw new ImageSourceException(what + " layer " + (i + 1) + ": " + why);
             }

@@ -129,7 +129,7 @@ public final class OciLayoutWriter {
         }
     }
 
-    private static void prepareLayout(Path layout) throws IOException {
+    static void prepareLayout(Path layout) throws IOException {
         Path marker = layout.resolve("oci-layout");
         if (Files.exists(layout)) {
             if (!Files.isDirectory(layout)) {
@@ -150,7 +150,7 @@ public final class OciLayoutWriter {
         }
     }
 
-    private static void updateIndex(Path layout, Descriptor manifest, String tag, String architecture)
+    static void updateIndex(Path layout, Descriptor manifest, String tag, String architecture)
             throws IOException {
         Path indexFile = layout.resolve("index.json");
         ObjectNode index;
@@ -195,7 +195,7 @@ public final class OciLayoutWriter {
         AtomicFiles.write(indexFile, OciJson.write(index));
     }
 
-    private static Descriptor writeBlob(Path blobs, String mediaType, byte[] content) throws IOException {
+    static Descriptor writeBlob(Path blobs, String mediaType, byte[] content) throws IOException {
         Descriptor d = new Descriptor(mediaType, Digests.of(content), content.length);
         AtomicFiles.write(blobs.resolve(d.hex()), content);
         return d;

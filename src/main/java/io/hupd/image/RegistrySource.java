@@ -265,4 +265,14 @@ public final class RegistrySource implements ImageSource {
         }
         return wire;
     }
+
+    @Override
+    public java.io.InputStream openRange(Descriptor blob, long offset, long length) throws IOException {
+        return client.blobRange(ref.repository(), blob.digest(), offset, length);
+    }
+
+    @Override
+    public void release() {
+        client.release();
+    }
 }

@@ -44,6 +44,8 @@ public final class UpdateContext {
     /** The fetched image's anti-rollback security version (0 when it has none); the floor rises to it at commit. */
     public Long securityVersion;
     public long bytesFetched;
+    /** A filesystem-image install: the chunks written to the spare slot and flushed (0 for a tar-layer image). */
+    public int chunksWritten;
     public List<String> sourceFailures = new ArrayList<>();
     public boolean supervisorUpdated;
     public int healthTries;

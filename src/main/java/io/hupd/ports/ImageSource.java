@@ -21,4 +21,18 @@ public interface ImageSource {
      * @return the bytes that came over the wire (0 when everything was already in the store)
      */
     long fetch(ResolvedImage image, BlobStore store, Progress progress) throws IOException;
+
+    /**
+     * Opens {@code length} bytes of one of the image's blobs from {@code offset} (an HTTP Range request on a
+     * registry). The bytes are not checked here: the caller checks each chunk against its index.
+     *
+     * @throws ImageSourceException when this kind of source cannot read part of a blob
+     */
+    default java.io.InputStream openRange(io.hupd.image.Descriptor blob, long offset, long length)
+            throws IOException {
+        throw new ImageSourceException(reference() + ": cannot read part of a blob");
+    }
+
+    /** Lets go of connections once the caller is done with ranges (nothing for most sources). */
+    default void release() {}
 }

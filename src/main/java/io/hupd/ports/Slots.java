@@ -49,6 +49,16 @@ public interface Slots {
         throw new UnsupportedOperationException("slot writer takes no archives");
     }
 
+    /**
+     * The slot's raw bytes (the partition, or the simulated slot's file), for a filesystem image written into it
+     * as it is and for reading what the running root already holds. Writing refuses the running root.
+     *
+     * @throws UnsupportedOperationException when this device's slots cannot be written raw
+     */
+    default java.nio.channels.FileChannel openRaw(String slot, boolean write) throws IOException {
+        throw new UnsupportedOperationException("slots are not written raw on this device");
+    }
+
     /** Checks the filesystem and that its os-release names the version; throws with a one-line reason. */
     void verify(String slot, String expectedVersion) throws IOException;
 

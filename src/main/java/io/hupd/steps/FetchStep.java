@@ -1,6 +1,7 @@
 package io.hupd.steps;
 
 import io.hupd.image.BlobStore;
+import io.hupd.image.FsImages;
 import io.hupd.image.ResolvedImage;
 import io.hupd.image.delta.DeltaMissingException;
 import io.hupd.image.delta.DeltaNaming;
@@ -63,7 +64,9 @@ public final class FetchStep implements Step {
                 long bytes;
                 boolean fetched = false;
                 try {
-                    bytes = source.fetch(image, store, log.progress());
+                    // a filesystem image's chunks are streamed into the slot by WRITING_ROOTFS (FsImageInstall)
+                    bytes = source.fetch(FsImages.isFsImage(image) ? FsImages.withoutChunks(image) : image, store,
+                            log.progress());
                     fetched = true;
                 } finally {
                     if (check != null) {
@@ -106,7 +109,7 @@ public final class FetchStep implements Step {
      * that takes archives) and the layer is not in the cache already (then nothing is written to follow).
      */
     private boolean checksDuringFetch(ResolvedImage image, BlobStore store) {
-        return image.layers().size() == 1 && device.slots().writesArchives() && !store.has(image.layers().get(0));
+        return !FsImages.isFsImage(image) && image.layers().size() == 1 && device.slots().writesArchives() && !store.has(image.layers().get(0));
     }
 
     /** A tag is read once per update: a resumed fetch of the same source keeps the digests it pinned. */

@@ -2,6 +2,7 @@ package io.hupd.steps;
 
 import io.hupd.image.BlobStore;
 import io.hupd.image.Descriptor;
+import io.hupd.image.FsImages;
 import io.hupd.image.ResolvedImage;
 import io.hupd.machine.UpdateContext;
 import io.hupd.ports.BootSettings;
@@ -97,7 +98,9 @@ public final class PreflightStep implements Step {
                     problems.add(ref + ": " + wrong);
                     continue;
                 }
-                return spaceProblem(image);
+                String tooLarge = FsImages.isFsImage(image) ? slotProblem(image, ctx) : null;
+                return tooLarge != null ? tooLarge : spaceProblem(FsImages.isFsImage(image)
+                        ? FsImages.withoutChunks(image) : image);
             } catch (Exception e) {
                 problems.add(ref + ": " + e.getMessage());
                 log.warn("source " + ref + " does not answer: " + e.getMessage());
@@ -140,6 +143,21 @@ public final class PreflightStep implements Step {
         long sum = a + b;
         // overflow only when both have the sign the sum does not
         return ((a ^ sum) & (b ^ sum)) < 0 ? (a < 0 ? Long.MIN_VALUE : Long.MAX_VALUE) : sum;
+    }
+
+    /** A filesystem image is written to the slot as it is: it must not be larger than the slot. */
+    private String slotProblem(ResolvedImage image, UpdateContext ctx) throws IOException {
+        long size = FsImages.declaredSize(image);
+        if (size <= 0) {
+            return image.reference() + ": the filesystem image's config does not give its size ("
+                    + FsImages.SIZE_LABEL + ")";
+        }
+        long capacity = device.slots().capacityBytes(ctx.spareSlot);
+        if (size > capacity) {
+            return "the filesystem image " + image.reference() + " (" + mib(size) + " MiB) does not fit in slot "
+                    + ctx.spareSlot + " (" + mib(capacity) + " MiB)";
+        }
+        return null;
     }
 
     static long mib(long bytes) {

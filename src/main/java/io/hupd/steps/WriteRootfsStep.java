@@ -4,6 +4,7 @@ import io.hupd.fs.Trees;
 import io.hupd.image.BlobStore;
 import io.hupd.image.Descriptor;
 import io.hupd.image.FlattenLimits;
+import io.hupd.image.FsImages;
 import io.hupd.image.LayerFlattener;
 import io.hupd.image.ResolvedImage;
 import io.hupd.machine.UpdateContext;
@@ -40,6 +41,9 @@ public final class WriteRootfsStep implements Step {
     public StepOutcome run(UpdateContext ctx, StepLog log) throws Exception {
         Path work = device.data().workDir(ctx.updateId);
         ResolvedImage image = PinnedImage.load(work);
+        if (FsImages.isFsImage(image)) {
+            return new FsImageInstall(device).run(ctx, log, image);
+        }
         BlobStore store = new BlobStore(device.data().blobCache());
         // Each blob is hashed while it is applied rather than in a pass of its own: the layer is read once.
         // Every digest is checked before the spare slot is touched; until then only the staging folder,

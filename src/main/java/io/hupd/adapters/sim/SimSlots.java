@@ -87,6 +87,16 @@ final class SimSlots implements Slots {
     }
 
     @Override
+    public java.nio.channels.FileChannel openRaw(String slot, boolean write) throws IOException {
+        if (write) {
+            refuseRunning(slot, "write");
+            return java.nio.channels.FileChannel.open(device.image(slot).file(),
+                    java.nio.file.StandardOpenOption.READ, java.nio.file.StandardOpenOption.WRITE);
+        }
+        return java.nio.channels.FileChannel.open(device.image(slot).file(), java.nio.file.StandardOpenOption.READ);
+    }
+
+    @Override
     public void verify(String slot, String expectedVersion) throws IOException {
         Ext4Image img = device.image(slot);
         if (!img.isCleanExt4()) {

@@ -328,6 +328,33 @@ public final class RegistryClient {
         });
     }
 
+    /**
+     * Opens {@code length} bytes of a blob from {@code offset} with a bounded Range request. A registry that
+     * answers with the whole blob is read past the bytes before {@code offset} (they count as transferred).
+     */
+    public InputStream blobRange(String repository, String digest, long offset, long length) throws IOException {
+        URI uri = base.resolve("/v2/" + repository + "/blobs/" + digest);
+        String what = "blob " + digest + " from " + registry;
+        Map<String, String> headers = Map.of("Range", "bytes=" + offset + "-" + (offset + length - 1));
+        return retrying(what, () -> {
+            HttpResponse<InputStream> r = exchange(what, uri, headers, scope(repository));
+            long start = 0;
+            if (r.statusCode() == 206) {
+                Matcher m = CONTENT_RANGE.matcher(r.headers().firstValue("Content-Range").orElse("").strip());
+                if (!m.matches() || Long.parseLong(m.group(1)) != offset) {
+                    r.body().close();
+                    throw new RegistryException(what + ": partial answer for another range", false);
+                }
+                start = offset;
+            }
+            long limit = Math.max(options.documentTimeout().toMillis(),
+                    (offset - start + length) / options.minBytesPerSecond() * 1000);
+            InputStream in = guard(r.body(), what, limit);
+            in.skipNBytes(offset - start);
+            return new RangeBody(in, length);
+        });
+    }
+
     private static String scope(String repository) {
         return "repository:" + repository + ":pull";
     }
