@@ -57,8 +57,7 @@ final class DemoCommand implements Callable<Integer> {
         must(Main.run("image", "keygen", "--output-prefix", prefix, "--passphrase-file",
                 keys.resolve("passphrase").toString()), "image keygen");
         for (String image : new String[] {v2, v3, v4}) {
-            must(Main.run("image", "sign", "--image", image, "--key", prefix + ".private", "--passphrase-file",
-                    keys.resolve("passphrase").toString()), "image sign");
+            sign(image, prefix, keys);
         }
         Files.copy(Path.of(prefix + ".pub"), Files.createDirectories(device.resolve("trust/keys"))
                 .resolve("release.pub"));
@@ -77,9 +76,11 @@ final class DemoCommand implements Callable<Integer> {
         ok &= story("3. Update v2 -> v4: it never boots; the bootloader falls back and rollback-altboot puts v2"
                 + " back", device, v4, "2.116.0", "ROLLED_BACK_ALTBOOT", "2.114.0");
 
-        chapter("Two more OSes as filesystem images (hupd image create --format ext4): 2.117.0 and 2.118.0");
+        chapter("Two more OSes as filesystem images (hupd image create --format ext4), signed: 2.117.0 and 2.118.0");
         String v5 = fsImage(work, layout, "2.117.0", "");
         String v6 = fsImage(work, layout, "2.118.0", "a file the new release adds\n");
+        sign(v5, prefix, keys);
+        sign(v6, prefix, keys);
         ok &= story("4. Update v2 -> 2.117.0, a filesystem image streamed chunk by chunk into the spare slot", device,
                 v5, "2.117.0", "COMMITTED", "2.117.0");
         ok &= story("5. Update 2.117.0 -> 2.118.0: only the chunks the running root lacks are fetched", device, v6,
@@ -127,6 +128,11 @@ final class DemoCommand implements Callable<Integer> {
         FsImageWriter.write(root, new ImageSpec(version, TYPE, ARCH, java.util.Optional.of("14.1.0")), layout,
                 version, 24L << 20);
         return "oci:" + layout + ":" + version;
+    }
+
+    private static void sign(String image, String keyPrefix, Path keys) {
+        must(Main.run("image", "sign", "--image", image, "--key", keyPrefix + ".private", "--passphrase-file",
+                keys.resolve("passphrase").toString()), "image sign");
     }
 
     private static void must(int code, String what) {
