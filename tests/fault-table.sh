@@ -5,9 +5,9 @@ cd "$(dirname "$0")/.."
 # Usage: tests/fault-table.sh                 runs the fault suites (about 10 minutes on 2 cores), then prints
 #        tests/fault-table.sh --from-last-run  prints from the reports of the last `mvn -B verify | tee target/fault-table.log`
 if [ "${1:-}" != "--from-last-run" ]; then
-  suites='ScenarioTest,TransitionCoverageTest,CrashEnumerationTest,DatabaseLossTest,DamagedDatabaseTest,PowerCutTest,RandomFaultScheduleTest,JournalReplayTest,TrialBootTest,UpdateBadInputTest,BootBadInputTest,HostileArchivesTest'
+  suites='ScenarioTest,TransitionCoverageTest,CrashEnumerationTest,DatabaseLossTest,DamagedDatabaseTest,PowerCutTest,RandomFaultScheduleTest,JournalReplayTest,TrialBootTest,UpdateBadInputTest,BootBadInputTest,HostileArchivesTest,CorruptSpareSlotTest,AntiRollbackTest,RealDeviceConfigTest,RegistryClientTest,RegistrySourceTest'
   mkdir -p target
-  mvn -B verify -Dtest="$suites" -Dsurefire.failIfNoSpecifiedTests=false -Dit.test=KillDuringUpdateIT,DataPartitionFullIT \
+  mvn -B verify -Dtest="$suites" -Dsurefire.failIfNoSpecifiedTests=false -Dit.test=KillDuringUpdateIT,DataPartitionFullIT,SignedImageIT,RegistryTlsIT,FsImageUpdateIT,RealDeviceIT \
       > target/fault-table.log 2>&1 || { echo "the fault suites failed; see target/fault-table.log" >&2; exit 1; }
 fi
 
@@ -40,4 +40,11 @@ echo "| damaged database file | copies of a mid-update database with 64 flipped 
 echo "| bad input | malformed, mismatched, not enough space, locked, through the CLI | $(( $(cases UpdateBadInputTest) + $(cases BootBadInputTest) )) |"
 echo "| hostile archives | path traversal, absolute paths, symlink/hardlink/whiteout escapes, bombs (flattened, and surveyed for the one-pass write) | $(cases HostileArchivesTest) |"
 echo "| data partition full / stalled registry | a 2^62-byte layer, the user's app filling a tmpfs data partition mid-download, a dripping layer, an abort of a slow download (through ./hupd); stall cuts in the registry client | $(( $(cases DataPartitionFullIT) + $(cases RegistryClientTest Dripping) + $(cases RegistrySourceTest Drips) )) |"
+echo "| power cut inside a boot-settings write | the settings file's decided write left complete but not renamed (U-Boot text, GRUB) or half-written (binary env), for the switch and the commit, then power-ons: the trial still happens | $(cases CrashEnumerationTest powerCutInsideEachBootSettingsWrite) flavours |"
+echo "| corrupted spare slot | the new root's /boot directory block zeroed after the update: a root that does not boot, rolled back in one boot command | $(cases CorruptSpareSlotTest) |"
+echo "| untrusted image or registry | unsigned, unknown or revoked key, another image or tag, tampered payload, swapped manifest (real registry, skopeo); bad TLS certificates, plain HTTP, missing CA bundle; images below the anti-rollback floor | $(( $(cases SignedImageIT) + $(cases RegistryTlsIT) + $(cases AntiRollbackTest) )) |"
+echo "| filesystem-image faults | a corrupted chunk (with and without a fallback), the connection cut mid-chunk, the process killed mid-write, an image larger than the slot | $(( $(cases FsImageUpdateIT) - $(cases FsImageUpdateIT chunksStreamed) )) |"
+echo "| real device: bad configs and lying tools | every wrong or missing config field; on loop devices: missing partitions, wrong mounts, a mounted spare root, an fw_setenv that fails or exits 0 without writing | $(( $(cases RealDeviceConfigTest) + $(cases RealDeviceIT badConfigs) + $(cases RealDeviceIT LyingOrFailing) )) |"
+firmware=$(grep -o 'firmware table: [0-9]* passed' target/firmware-table.log 2>/dev/null | tail -1 | awk '{print $3}')
+echo "| bootloader scripts in real firmware | each case (upgrade pending or not x bootcount 0..limit+1, missing, garbage, trailing NUL, hex counts) in grub-emu, i386-pc GRUB and U-Boot qemu_arm64, against the simulated firmware (\`mvn -B test -Pfirmware\`, its own CI step) | ${firmware:-see mvn -B test -Pfirmware} |"
 echo "| kill -9 of the real process | SIGKILL at random moments of hupd update, then power-ons | $kills |"

@@ -208,7 +208,7 @@ final class LocalApi implements AutoCloseable {
 
     private void status(Reply reply) throws IOException {
         try (Session s = new Session(deviceDir, new PrintStream(OutputStream.nullOutputStream()), true)) {
-            var m = StatusReport.collect(s.device, s.store(), s.sim.poweredOn());
+            var m = StatusReport.collect(s.device, s.store(), s.poweredOn());
             reply.send(ApiProtocol.event("status", "status", m));
             reply.send(ApiProtocol.end(Main.OK));
         } catch (Exception e) {
