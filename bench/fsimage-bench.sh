@@ -5,6 +5,9 @@
 # tree (default 300). Prints one table; every ratio is of medians from this one run.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+case "${1:-}" in
+  -*) echo "usage: bench/fsimage-bench.sh [WORKDIR] [RUNS] (WORKDIR is emptied first)" >&2; exit 2 ;;
+esac
 work="${1:-/tmp/hupd-fsimage-bench}"
 runs="${2:-3}"
 for tool in python3 xdelta3 casync mke2fs; do
