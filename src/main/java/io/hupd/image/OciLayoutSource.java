@@ -252,34 +252,6 @@ public final class OciLayoutSource implements ImageSource {
                     + " bytes, the descriptor says " + blob.size());
         }
         ch.position(offset);
-        return new RangeStream(java.nio.channels.Channels.newInputStream(ch), length);
-    }
-
-    /** At most {@code left} bytes of the stream under it. */
-    static final class RangeStream extends java.io.FilterInputStream {
-        private long left;
-
-        RangeStream(InputStream in, long left) {
-            super(in);
-            this.left = left;
-        }
-
-        @Override
-        public int read() throws IOException {
-            byte[] one = new byte[1];
-            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xFF;
-        }
-
-        @Override
-        public int read(byte[] b, int off, int len) throws IOException {
-            if (left <= 0) {
-                return -1;
-            }
-            int r = in.read(b, off, (int) Math.min(len, left));
-            if (r > 0) {
-                left -= r;
-            }
-            return r;
-        }
+        return new io.hupd.fs.BoundedStream(java.nio.channels.Channels.newInputStream(ch), length);
     }
 }

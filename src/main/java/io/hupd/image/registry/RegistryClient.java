@@ -351,7 +351,7 @@ public final class RegistryClient {
                     (offset - start + length) / options.minBytesPerSecond() * 1000);
             InputStream in = guard(r.body(), what, limit);
             in.skipNBytes(offset - start);
-            return new RangeBody(in, length);
+            return new io.hupd.fs.BoundedStream(in, length);
         });
     }
 

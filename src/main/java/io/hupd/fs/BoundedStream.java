@@ -1,14 +1,14 @@
-package io.hupd.image.registry;
+package io.hupd.fs;
 
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 
-/** The first {@code left} bytes of a response body; closing it closes the body. */
-final class RangeBody extends FilterInputStream {
+/** The first {@code left} bytes of a stream (a range of a blob, a ranged response body); closing it closes the stream. */
+public final class BoundedStream extends FilterInputStream {
     private long left;
 
-    RangeBody(InputStream in, long left) {
+    public BoundedStream(InputStream in, long left) {
         super(in);
         this.left = left;
     }
