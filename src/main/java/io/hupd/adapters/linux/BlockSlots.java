@@ -2,7 +2,6 @@ package io.hupd.adapters.linux;
 
 import io.hupd.adapters.linux.BlockDevices.Partition;
 import io.hupd.adapters.sim.Ext4Image;
-import io.hupd.fs.AtomicFiles;
 import io.hupd.fs.Commands;
 import io.hupd.ports.Progress;
 import io.hupd.ports.Slots;
@@ -10,7 +9,6 @@ import io.hupd.steps.OsRelease;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
@@ -115,22 +113,17 @@ final class BlockSlots implements Slots {
 
     @Override
     public void markNotBootable(String slot) throws IOException {
-        AtomicFiles.writeString(statusFile(slot), "not-bootable\n");
+        status().markNotBootable(slot);
     }
 
     @Override
     public void markVerified(String slot, String version) throws IOException {
-        AtomicFiles.writeString(statusFile(slot), "verified " + version + "\n");
+        status().markVerified(slot, version);
     }
 
     @Override
     public Optional<String> verifiedVersion(String slot) throws IOException {
-        Path f = statusFile(slot);
-        if (!Files.isRegularFile(f)) {
-            return Optional.empty();
-        }
-        String s = Files.readString(f).strip();
-        return s.startsWith("verified ") ? Optional.of(s.substring("verified ".length())) : Optional.empty();
+        return status().verifiedVersion(slot);
     }
 
     /** The last line of defence: whatever the database says, a root in use is never formatted. */
@@ -171,7 +164,7 @@ final class BlockSlots implements Slots {
         };
     }
 
-    private Path statusFile(String slot) {
-        return device.config().stateMount().resolve("hupd-slot-" + slot);
+    private io.hupd.adapters.fs.SlotStatusFiles status() {
+        return new io.hupd.adapters.fs.SlotStatusFiles(device.config().stateMount());
     }
 }

@@ -120,22 +120,17 @@ final class SimSlots implements Slots {
 
     @Override
     public void markNotBootable(String slot) throws IOException {
-        AtomicFiles.writeString(statusFile(slot), "not-bootable\n");
+        status().markNotBootable(slot);
     }
 
     @Override
     public void markVerified(String slot, String version) throws IOException {
-        AtomicFiles.writeString(statusFile(slot), "verified " + version + "\n");
+        status().markVerified(slot, version);
     }
 
     @Override
     public Optional<String> verifiedVersion(String slot) throws IOException {
-        Path f = statusFile(slot);
-        if (!java.nio.file.Files.isRegularFile(f)) {
-            return Optional.empty();
-        }
-        String s = io.hupd.fs.BoundedFiles.readString(f, io.hupd.fs.BoundedFiles.SMALL).strip();
-        return s.startsWith("verified ") ? Optional.of(s.substring("verified ".length())) : Optional.empty();
+        return status().verifiedVersion(slot);
     }
 
     /** The last line of defence: whatever the database says, the running root is never written. */
@@ -145,7 +140,7 @@ final class SimSlots implements Slots {
         }
     }
 
-    private Path statusFile(String slot) {
-        return device.stateDir().resolve("hupd-slot-" + slot);
+    private io.hupd.adapters.fs.SlotStatusFiles status() {
+        return new io.hupd.adapters.fs.SlotStatusFiles(device.stateDir());
     }
 }
