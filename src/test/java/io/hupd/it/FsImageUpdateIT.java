@@ -11,24 +11,16 @@ import io.hupd.image.ImageSources;
 import io.hupd.image.ImageSpec;
 import io.hupd.image.ResolvedImage;
 import io.hupd.image.registry.RegistryOptions;
-import io.hupd.machine.MachineLimits;
 import io.hupd.machine.UpdateContext;
 import io.hupd.ports.Clock;
 import io.hupd.ports.Device;
-import io.hupd.ports.Progress;
-import io.hupd.runner.StepRegistry;
-import io.hupd.runner.UpdateLog;
 import io.hupd.runner.UpdateRequest;
-import io.hupd.runner.UpdateService;
 import io.hupd.testkit.Cli;
 import io.hupd.testkit.Cli.Run;
 import io.hupd.testkit.Faults;
 import io.hupd.testkit.TestRig;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.io.RandomAccessFile;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -186,33 +178,8 @@ class FsImageUpdateIT {
         Device device = rig.sim.ports(Clock.SYSTEM, ImageSources.factory(
                 RegistryOptions.DEFAULT.withArchitecture("arm64")));
         long crashAfter = (16L << 20) * 3 / 4;
-        Progress dying = new Progress() {
-            long seen;
-
-            @Override
-            public void start(String task, long totalBytes) {}
-
-            @Override
-            public void advance(long bytes) {
-                // FETCHING's config and index are a few KiB of this: the crash comes three quarters into the write
-                seen += bytes;
-                if (seen > crashAfter) {
-                    throw new Faults.SimulatedCrash("after " + seen + " bytes written");
-                }
-            }
-
-            @Override
-            public void finish() {}
-        };
-        UpdateService first = new UpdateService(device, rig.sim.dataDir(), MachineLimits.DEFAULT,
-                new UpdateLog(new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8), dying),
-                new StepRegistry(device));
-        try {
-            first.update(request);
-            throw new AssertionError("the injected crash did not happen");
-        } catch (Faults.SimulatedCrash expected) {
-            // the process died here
-        }
+        // FETCHING's config and index are a few KiB of this: the crash comes three quarters into the write
+        Faults.updateDyingAfterBytes(device, rig.sim.dataDir(), request, crashAfter);
         assertEquals("WRITING_ROOTFS", rig.state());
         Path record = rig.sim.dataDir().resolve("balenahup").getParent();
         String written;

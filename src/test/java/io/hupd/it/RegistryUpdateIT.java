@@ -241,32 +241,7 @@ class RegistryUpdateIT {
         UpdateRequest request = new UpdateRequest(V2, List.of(primary.ref(TAG)), null, true, true);
         Device device = rig.sim.ports(Clock.SYSTEM, ImageSources.factory(RegistryOptions.DEFAULT.withArchitecture("arm64")));
         long crashAfter = image.config().size() + image.layers().get(0).size() / 3;
-        Progress dying = new Progress() {
-            long seen;
-
-            @Override
-            public void start(String task, long totalBytes) {}
-
-            @Override
-            public void advance(long bytes) {
-                seen += bytes;
-                if (seen > crashAfter) {
-                    throw new Faults.SimulatedCrash("after " + seen + " bytes of the download");
-                }
-            }
-
-            @Override
-            public void finish() {}
-        };
-        UpdateService first = new UpdateService(device, rig.sim.dataDir(), MachineLimits.DEFAULT,
-                new UpdateLog(new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8), dying),
-                new StepRegistry(device));
-        try {
-            first.update(request);
-            throw new AssertionError("the injected crash did not happen");
-        } catch (Faults.SimulatedCrash expected) {
-            // the process died here
-        }
+        Faults.updateDyingAfterBytes(device, rig.sim.dataDir(), request, crashAfter);
         assertEquals("FETCHING", rig.state());
         String layerHex = image.layers().get(0).digest().substring("sha256:".length());
         Path partial = rig.sim.dataDir().resolve("hupd/cache/blobs/sha256/.partial-" + layerHex);

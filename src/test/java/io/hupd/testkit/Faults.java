@@ -3,6 +3,16 @@ package io.hupd.testkit;
 import io.hupd.machine.UpdateState;
 import io.hupd.runner.StepRegistry;
 import io.hupd.steps.Step;
+import io.hupd.machine.MachineLimits;
+import io.hupd.ports.Device;
+import io.hupd.ports.Progress;
+import io.hupd.runner.UpdateLog;
+import io.hupd.runner.UpdateRequest;
+import io.hupd.runner.UpdateService;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.UnaryOperator;
 
@@ -39,5 +49,40 @@ public final class Faults {
                 }
             });
         };
+    }
+
+    /**
+     * Runs the update on {@code device} and lets the process die once more than {@code crashAfter} bytes have been
+     * reported as progress (downloaded or written); fails the test when the update ends without that crash.
+     */
+    public static void updateDyingAfterBytes(Device device, Path dataDir, UpdateRequest request, long crashAfter) {
+        Progress dying = new Progress() {
+            long seen;
+
+            @Override
+            public void start(String task, long totalBytes) {}
+
+            @Override
+            public void advance(long bytes) {
+                seen += bytes;
+                if (seen > crashAfter) {
+                    throw new SimulatedCrash("after " + seen + " bytes of progress");
+                }
+            }
+
+            @Override
+            public void finish() {}
+        };
+        UpdateService first = new UpdateService(device, dataDir, MachineLimits.DEFAULT,
+                new UpdateLog(new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8), dying),
+                new StepRegistry(device));
+        try {
+            first.update(request);
+        } catch (SimulatedCrash expected) {
+            return; // the process died here
+        } catch (Exception e) {
+            throw new AssertionError("the update failed before the injected crash: " + e.getMessage(), e);
+        }
+        throw new AssertionError("the injected crash did not happen");
     }
 }
