@@ -15,9 +15,10 @@ cases() { # testcases in a surefire/failsafe report, optionally only those whose
   local f; f=$(ls target/surefire-reports/TEST-*"$1".xml target/failsafe-reports/TEST-*"$1".xml 2>/dev/null | head -1)
   grep -o '<testcase name="[^"]*"' "$f" | grep -c -- "${2:-}" || true
 }
-enum=$(grep -o 'crash enumeration: [0-9]* side-effect boundaries, [0-9]* cases' target/fault-table.log | tail -1)
-boundaries=$(echo "$enum" | awk '{print $3}'); total=$(echo "$enum" | awk '{print $6}')
-cuts=$(grep -o 'power cuts: [0-9]* database writes, [0-9]* cut points' target/fault-table.log | tail -1 | awk '{print $6}')
+# one line per image kind (tar layer, filesystem image): the rows count both
+enum=$(grep -o 'crash enumeration: [0-9]* side-effect boundaries, [0-9]* cases' target/fault-table.log)
+boundaries=$(echo "$enum" | awk '{s+=$3} END {print s+0}'); total=$(echo "$enum" | awk '{s+=$6} END {print s+0}')
+cuts=$(grep -o 'power cuts: [0-9]* database writes, [0-9]* cut points' target/fault-table.log | awk '{s+=$6} END {print s+0}')
 damaged=$(grep -o 'damaged database copies: [0-9]*' target/fault-table.log | awk '{s+=$4} END {print s+0}')
 kills=$(grep -o 'kill -9 runs: [0-9]*' target/fault-table.log | tail -1 | awk '{print $4}')
 
@@ -29,9 +30,9 @@ echo "| crash in each state, resumed | the process dies after the step's work, b
 echo "| interrupted three times: attempt limit | three crashes in the same state | $(cases TransitionCoverageTest InterruptedThreeTimes) |"
 echo "| operator abort in each state | hupd abort after a crash | $(cases TransitionCoverageTest abortOf) |"
 echo "| loop guard in each state | endless crashes with a high attempt limit | $(cases TransitionCoverageTest anUpdateThatLoops) |"
-echo "| crash at every side-effect boundary | the process dies before each of the $boundaries side effects and transitions of one update and its trial | $boundaries |"
+echo "| crash at every side-effect boundary | the process dies before each of the side effects and transitions of one update and its trial, on a tar-layer and on a filesystem-image update (there also before each flush of the slot being written) | $boundaries |"
 echo "| double fault | a second crash during the recovery of a first | $((total - boundaries)) |"
-echo "| power cut under the database | the H2 file loses every write not forced to disk (the last one torn), at evenly spread writes of an update | $cuts |"
+echo "| power cut under the database | the H2 file loses every write not forced to disk (the last one torn), at evenly spread writes of an update, on a tar-layer and on a filesystem-image update | $cuts |"
 echo "| seeded random fault schedules | crashes at random side effects during the update and every recovery | $(cases RandomFaultScheduleTest) |"
 echo "| trial-boot faults | hung health check, clean reboots, power cuts during the trial, on each bootloader | $(cases TrialBootTest) |"
 echo "| recorded journals replayed | tests/replays on the current definition | $(cases JournalReplayTest recordedRun) |"

@@ -11,7 +11,8 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -53,9 +54,10 @@ class PowerCutTest {
         return false;
     }
 
-    @Test
-    void everyReportedTransitionSurvivesACutAtAnyWrite() throws Exception {
-        TestRig template = TestRig.create(tmp.resolve("template"), "uboot");
+    @ParameterizedTest
+    @EnumSource(TestRig.ImageKind.class)
+    void everyReportedTransitionSurvivesACutAtAnyWrite(TestRig.ImageKind kind) throws Exception {
+        TestRig template = TestRig.create(tmp.resolve("template"), "uboot", kind);
         TestRig clean = template.copy(tmp.resolve("clean"));
         clean.h2Scheme = "powercut:";
         PowerCutFilePath.cutBeforeWrite(-1);
@@ -118,6 +120,7 @@ class PowerCutTest {
             endings.merge(running + " " + state, 1, Integer::sum);
             cases++;
         }
-        System.out.println("power cuts: " + writes + " database writes, " + cases + " cut points, endings " + endings);
+        System.out.println("power cuts: " + writes + " database writes, " + cases + " cut points, endings " + endings
+                + " (" + kind + ")");
     }
 }

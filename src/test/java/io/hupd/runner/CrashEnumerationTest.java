@@ -11,8 +11,8 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -30,9 +30,11 @@ class CrashEnumerationTest {
     @TempDir
     Path tmp;
 
-    @Test
-    void everySideEffectBoundaryUnderCrashAndDoubleCrash() throws Exception {
-        TestRig template = TestRig.create(tmp.resolve("template"), "uboot");
+    /** On both image kinds: a filesystem image's every slot flush (its checkpoints) is a boundary too. */
+    @ParameterizedTest
+    @EnumSource(TestRig.ImageKind.class)
+    void everySideEffectBoundaryUnderCrashAndDoubleCrash(TestRig.ImageKind kind) throws Exception {
+        TestRig template = TestRig.create(tmp.resolve("template"), "uboot", kind);
 
         // The clean run, recorded.
         TestRig clean = template.copy(tmp.resolve("clean"));
@@ -59,8 +61,12 @@ class CrashEnumerationTest {
                 }
             }
         }
+        if (kind == TestRig.ImageKind.FILESYSTEM_IMAGE) {
+            assertTrue(boundaries.stream().filter(b -> b.startsWith("Slots.openRaw: flush")).count() > 2,
+                    "the slot write is not cut inside: " + boundaries);
+        }
         System.out.println("crash enumeration: " + n + " side-effect boundaries, " + cases + " cases, endings "
-                + endings);
+                + endings + " (" + kind + ")");
     }
 
     /**

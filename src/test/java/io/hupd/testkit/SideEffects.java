@@ -153,6 +153,9 @@ public final class SideEffects {
             } catch (InvocationTargetException e) {
                 throw e.getCause();
             }
+            if (type == Slots.class && m.getName().equals("openRaw") && Boolean.TRUE.equals(args[1])) {
+                return new FlushBoundaryChannel((java.nio.channels.FileChannel) result, this::boundary);
+            }
             if (settingsWrite) {
                 if (seen == crashAt) {
                     undoToDecided(before);

@@ -4,7 +4,9 @@ import io.hupd.adapters.sim.DeviceConfig;
 import io.hupd.adapters.sim.DeviceCreator;
 import io.hupd.adapters.sim.SampleOs;
 import io.hupd.adapters.sim.SimDevice;
+import io.hupd.image.FsImageWriter;
 import io.hupd.image.ImageSources;
+import io.hupd.image.ImageSpec;
 import io.hupd.machine.MachineLimits;
 import io.hupd.machine.UpdateState;
 import io.hupd.persistence.JournalEntry;
@@ -26,6 +28,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.UnaryOperator;
 
 /**
@@ -59,8 +62,29 @@ public final class TestRig {
         this.refs = refs;
     }
 
+    /** How the update's target, {@link #V2}, is packed: the fault suites run on both kinds. */
+    public enum ImageKind { TAR_LAYER, FILESYSTEM_IMAGE }
+
+    /** Small enough to keep the fault suites quick, large enough for an ext4 journal and the sample tree. */
+    static final long FS_IMAGE_BYTES = 8L << 20;
+
     public static TestRig create(Path tmp, String bootloader) throws IOException {
         return create(tmp, bootloader, UnaryOperator.identity());
+    }
+
+    /** A rig whose {@link #V2} is a filesystem-image image (an ext4 layer streamed into the slot) when asked. */
+    public static TestRig create(Path tmp, String bootloader, ImageKind kind) throws IOException {
+        TestRig rig = create(tmp, bootloader);
+        if (kind == ImageKind.FILESYSTEM_IMAGE) {
+            Path layout = tmp.resolve("images");
+            String tag = V2 + "-ext4";
+            FsImageWriter.write(tmp.resolve("src").resolve("rootfs-" + V2),
+                    new ImageSpec(V2, TYPE, "arm64", Optional.of("14.1.0")), layout, tag, FS_IMAGE_BYTES);
+            Map<String, String> refs = new java.util.HashMap<>(rig.refs);
+            refs.put(V2, "oci:" + layout + ":" + tag);
+            return new TestRig(rig.root, rig.deviceDir, rig.sim, Map.copyOf(refs));
+        }
+        return rig;
     }
 
     /** A rig whose device.json is edited after {@code hupd device create} (boot-file policy, check time limit…). */
