@@ -2,6 +2,7 @@
 # Benchmarks of issue 8: staging, pulling, start-up and memory, each against a baseline run in the same go.
 #
 #   bench/run.sh [--quick] [--runs N] [--only staging,pull,startup,memory] [--install-e2fsprogs-backports]
+#   bench/run.sh --install-tools    installs what bench/fsimage-bench.sh compares with and measures by, then exits
 #
 # --quick uses a ~30 MB workload to check that the script works; the numbers in BENCHMARKS.md come from the
 # full ~300 MB one. Everything lives under target/bench/ and the workload is generated from a fixed seed.
@@ -20,6 +21,11 @@ while [ $# -gt 0 ]; do
     --runs) runs="$2"; shift ;;
     --only) only="$2"; shift ;;
     --install-e2fsprogs-backports) install_backports=1 ;;
+    --install-tools)
+      # bench/fsimage-bench.sh: the tools it compares with (xdelta3, casync, RAUC and the mksquashfs its bundles
+      # need, a D-Bus daemon for its service) and GNU time for peak RSS
+      apt-get update -qq && apt-get install -y -qq xdelta3 casync rauc squashfs-tools dbus-daemon openssl time >&2
+      exit 0 ;;
     -h|--help) sed -n 2,10p "$0"; exit 0 ;;
     *) echo "bench/run.sh: unknown option $1" >&2; exit 2 ;;
   esac
