@@ -161,7 +161,9 @@ final class DeviceChunks implements AutoCloseable {
         if ((sb.getInt(0x60) & 0x80) != 0) {
             blocks |= (sb.getInt(0x150) & 0xFFFFFFFFL) << 32;
         }
-        return Math.min(blocks * (1024L << log), ch.size());
+        // a block device's channel has no size (0): the filesystem's is the one to go by there
+        long size = ch.size();
+        return size > 0 ? Math.min(blocks * (1024L << log), size) : blocks * (1024L << log);
     }
 
     private static void closeQuietly(FileChannel ch) {

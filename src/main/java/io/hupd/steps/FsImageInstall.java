@@ -89,8 +89,8 @@ final class FsImageInstall {
                     + ", the index says " + index.imageDigest());
         }
         log.info("slot " + ctx.spareSlot + " holds the image " + index.imageDigest() + ": " + written.chunksFromDevice
-                + " of " + chunks.size() + " chunks found on the device (zeros or in the running root), " + written.chunkBytesFetched
-                + " bytes of chunks fetched");
+                + " of " + chunks.size() + " chunks found on the device (zeros or in the running root), "
+                + written.chunkBytesFetched + " bytes of chunks fetched");
         device.slots().verify(ctx.spareSlot, ctx.targetVersion);
         String identity = identity(ctx);
         if (identity != null) {

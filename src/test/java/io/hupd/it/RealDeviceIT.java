@@ -4,7 +4,10 @@ import static org.junit.jupiter.api.Assertions.*;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.hupd.image.FsImageWriter;
+import io.hupd.image.ImageSpec;
 import io.hupd.testkit.LoopDisk;
+import io.hupd.testkit.TestRig;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -12,6 +15,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -121,6 +125,25 @@ class RealDeviceIT {
             Run history = hupd("history", "--device-config", cfg);
             ok(history, "history");
             assertTrue(history.out().contains("COMMITTED"), history.out());
+        }
+    }
+
+    @Test
+    void aFilesystemImageIsStreamedIntoTheSpareRootPartition() throws Exception {
+        try (LoopDisk disk = LoopDisk.create(tmp, "uboot")) {
+            Path layout = disk.dir.resolve("images");
+            FsImageWriter.write(disk.dir.resolve("src").resolve("rootfs-" + LoopDisk.V2), new ImageSpec(LoopDisk.V2,
+                    TestRig.TYPE, "arm64", Optional.of("14.1.0")), layout, "fs", 8L << 20);
+            Map<String, String> before = disk.untouchables();
+            Run up = hupd("update", "--device-config", disk.config.toString(), "--target-version", LoopDisk.V2,
+                    "--image", "oci:" + layout + ":fs");
+            ok(up, "update from a filesystem image");
+            assertEquals(before, disk.untouchables(), "the running root or the user's files changed");
+            String rootB = LoopDisk.run("debugfs", "-R", "cat /etc/os-release", disk.node("rootB"));
+            assertTrue(rootB.contains("VERSION_ID=" + LoopDisk.V2), rootB);
+            LoopDisk.run("e2fsck", "-fn", disk.node("rootB"));
+            String uEnv = disk.bootFile("resinOS_uEnv.txt");
+            assertTrue(uEnv.contains("resin_root_part=3"), uEnv);
         }
     }
 

@@ -88,6 +88,15 @@ final class BlockSlots implements Slots {
         }
     }
 
+    /** The partition's node: a filesystem image is written into the spare one as it is (never the running root). */
+    @Override
+    public FileChannel openRaw(String slot, boolean write) throws IOException {
+        if (write) {
+            refuseInUse(slot);
+        }
+        return FileChannel.open(partition(slot).node(), write ? StandardOpenOption.WRITE : StandardOpenOption.READ);
+    }
+
     @Override
     public void verify(String slot, String expectedVersion) throws IOException {
         flush(slot); // e2fsck and debugfs read through the page cache: drop it so they read what is on the disk
