@@ -50,23 +50,27 @@ final class UpdateCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         for (var e : registryCa.entrySet()) {
-            if (!java.nio.file.Files.isRegularFile(e.getValue())) {
-                throw new io.hupd.ports.UserInputException("--registry-ca " + e.getKey() + ": " + e.getValue()
-                        + " does not exist");
-            }
-            io.hupd.image.registry.RegistryTls.context(e.getValue());
+            checkRegistryCa(e.getKey(), e.getValue());
         }
         UpdateRequest request = new UpdateRequest(target, images, delta, !noRequireUpgrade, !noReboot);
+        RegistrySettings registries = RegistrySettings.of(insecureRegistries, registryCredentials, speedLimit,
+                speedTime);
         var daemon = DaemonClient.connect(DaemonSocket.forDevice(device));
         if (daemon.isPresent()) {
             try (DaemonClient d = daemon.get()) {
-                return d.update(request, json, insecureRegistries, registryCredentials);
+                return d.update(request, json, registries, registryCa);
             }
         }
-        RegistrySettings registries = RegistrySettings.of(insecureRegistries, registryCredentials, speedLimit,
-                speedTime);
         return execute(device, request, registries, registryCa, json, System.out, System.err, Progress.NONE,
                 state -> { });
+    }
+
+    /** A {@code --registry-ca} bundle must be there and hold certificates, whoever runs the update. */
+    static void checkRegistryCa(String host, Path file) throws java.io.IOException {
+        if (!java.nio.file.Files.isRegularFile(file)) {
+            throw new io.hupd.ports.UserInputException("--registry-ca " + host + ": " + file + " does not exist");
+        }
+        io.hupd.image.registry.RegistryTls.context(file);
     }
 
     /**
