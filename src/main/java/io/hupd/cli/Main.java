@@ -29,7 +29,7 @@ public final class Main implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(new CommandLine(this), "a command is required (see hupd --help)");
+        throw new CommandLine.ParameterException(new CommandLine(this), "a command is required");
     }
 
     public static void main(String[] args) {
