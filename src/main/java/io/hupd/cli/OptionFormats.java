@@ -183,6 +183,21 @@ final class OptionFormats {
         return v;
     }
 
+    /** A file name; whether the file is there is the command's to say (exit 1), its spelling is checked here. */
+    static final class FileName implements ITypeConverter<java.nio.file.Path> {
+        @Override
+        public java.nio.file.Path convert(String v) {
+            if (v.isBlank()) {
+                throw new TypeConversionException("a file name is empty");
+            }
+            try {
+                return java.nio.file.Path.of(v);
+            } catch (java.nio.file.InvalidPathException e) {
+                throw new TypeConversionException("'" + Main.printable(v) + "' is not a file name");
+            }
+        }
+    }
+
     /** HOST or HOST:PORT of a registry, as it appears in an image reference; [IPv6] in brackets. */
     static final class RegistryHost implements ITypeConverter<String> {
         private static final Pattern FORM = Pattern.compile(

@@ -43,7 +43,8 @@ final class UpdateCommand implements Callable<Integer> {
             converter = OptionFormats.PositiveInt.class)
     Integer speedTime;
     @Option(names = "--registry-ca", paramLabel = "HOST[:PORT]=FILE",
-            description = "reach this registry over TLS, trusting only the CAs in FILE (PEM); repeatable")
+            description = "reach this registry over TLS, trusting only the CAs in FILE (PEM); repeatable",
+            converter = {OptionFormats.RegistryHost.class, OptionFormats.FileName.class})
     java.util.Map<String, Path> registryCa = new java.util.LinkedHashMap<>();
     @Mixin Common.Debug debug;
 

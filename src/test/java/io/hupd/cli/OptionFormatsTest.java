@@ -81,6 +81,9 @@ class OptionFormatsTest {
         badOption("--registry-speed-limit", "0 is not positive", update("--registry-speed-limit", "0"));
         badOption("--registry-speed-limit", "'fast' is not a whole number", update("--registry-speed-limit", "fast"));
         badOption("--registry-speed-time", "-5 is not positive", update("--registry-speed-time", "-5"));
+        badOption("--registry-ca", "'https://r.local' is not HOST or HOST:PORT",
+                update("--registry-ca", "https://r.local=" + tmp.resolve("ca.pem")));
+        badOption("--registry-ca", "a file name is empty", update("--registry-ca", "r.local:5443="));
     }
 
     @Test
