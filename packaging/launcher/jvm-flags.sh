@@ -11,6 +11,12 @@ hupd_command() {
 }
 
 hupd_jvm_flags() {
+  # The JVM decodes its arguments and encodes what it prints by the locale's charset, which under the C or POSIX
+  # locale (what systemd units, cron and a bare ssh give) is ASCII: a version typed as 2.119.é reached hupd as
+  # 2.119.?? and was echoed so. A locale naming another charset is the user's choice and is left alone.
+  case "${LC_ALL:-${LC_CTYPE:-${LANG:-}}}" in
+    ""|C|POSIX) export LC_ALL=C.UTF-8 ;;
+  esac
   # A device runs hupd next to the user's applications and starts it after every boot: one GC thread and a heap
   # that is capped and handed back (hupd streams images, it never holds one; 64 MiB leaves headroom).
   # JVM log lines go to stderr, never into the output of 'status --json'.

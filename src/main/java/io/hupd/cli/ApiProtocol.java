@@ -1,5 +1,13 @@
 package io.hupd.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import io.hupd.image.registry.RegistrySettings;
+import io.hupd.ports.UserInputException;
+import io.hupd.runner.UpdateRequest;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -23,6 +31,81 @@ final class ApiProtocol {
     static final int MAX_REQUEST_BYTES = 64 * 1024;
 
     private ApiProtocol() {}
+
+    /**
+     * An update request as the client means it: the update, whether it prints JSON, and every registry option of
+     * {@code hupd update} (paths absolute: the daemon runs in a folder of its own).
+     */
+    record UpdateOrder(UpdateRequest request, boolean json, RegistrySettings registries,
+            Map<String, Path> registryCa) {}
+
+    static Map<String, Object> updateRequest(UpdateOrder o) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("op", "update");
+        m.put("targetVersion", o.request().targetVersion());
+        m.put("images", o.request().images());
+        m.put("delta", o.request().delta());
+        m.put("requireUpgrade", o.request().requireUpgrade());
+        m.put("reboot", o.request().reboot());
+        m.put("json", o.json());
+        m.put("insecureRegistries", o.registries().insecureRegistries());
+        m.put("registryCredentials", o.registries().credentialsFile());
+        m.put("registrySpeedLimit", o.registries().lowSpeedBytes());
+        m.put("registrySpeedTime", o.registries().lowSpeedSeconds());
+        Map<String, String> ca = new LinkedHashMap<>();
+        o.registryCa().forEach((host, file) -> ca.put(host, file.toString()));
+        m.put("registryCa", ca);
+        return m;
+    }
+
+    /** @throws UserInputException when a field is missing or of the wrong kind */
+    static UpdateOrder updateOrder(JsonNode req) {
+        if (!req.path("targetVersion").isTextual()) {
+            throw new UserInputException("the request has no targetVersion");
+        }
+        String delta = req.path("delta").isTextual() ? req.path("delta").asText() : null;
+        UpdateRequest request = new UpdateRequest(req.path("targetVersion").asText(), strings(req.path("images")),
+                delta, req.path("requireUpgrade").asBoolean(true), req.path("reboot").asBoolean(true));
+        String credentials = req.path("registryCredentials").isTextual()
+                ? req.path("registryCredentials").asText() : null;
+        RegistrySettings registries = RegistrySettings.of(strings(req.path("insecureRegistries")),
+                credentials == null ? null : Path.of(credentials), number(req, "registrySpeedLimit"),
+                number(req, "registrySpeedTime") == null ? null : number(req, "registrySpeedTime").intValue());
+        Map<String, Path> ca = new LinkedHashMap<>();
+        JsonNode cas = req.path("registryCa");
+        if (cas.isObject()) {
+            cas.fields().forEachRemaining(e -> {
+                if (!e.getValue().isTextual()) {
+                    throw new UserInputException("registryCa " + e.getKey() + " must be a file name");
+                }
+                ca.put(e.getKey(), Path.of(e.getValue().asText()));
+            });
+        } else if (!cas.isMissingNode() && !cas.isNull()) {
+            throw new UserInputException("registryCa must be an object of HOST[:PORT]: FILE");
+        }
+        return new UpdateOrder(request, req.path("json").asBoolean(false), registries, ca);
+    }
+
+    private static Long number(JsonNode req, String field) {
+        JsonNode n = req.path(field);
+        if (n.isMissingNode() || n.isNull()) {
+            return null;
+        }
+        if (!n.canConvertToLong()) {
+            throw new UserInputException(field + " must be a whole number, not " + n);
+        }
+        return n.asLong();
+    }
+
+    private static List<String> strings(JsonNode array) {
+        List<String> l = new ArrayList<>();
+        if (array.isArray()) {
+            array.forEach(n -> l.add(n.asText()));
+        } else if (!array.isMissingNode() && !array.isNull()) {
+            throw new UserInputException("expected a list of strings in the request, not " + array);
+        }
+        return l;
+    }
 
     static String event(String kind, Object... fieldsAndValues) {
         Map<String, Object> m = new LinkedHashMap<>();

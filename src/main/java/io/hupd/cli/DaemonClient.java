@@ -1,6 +1,7 @@
 package io.hupd.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.hupd.image.registry.RegistrySettings;
 import io.hupd.ports.UserInputException;
 import io.hupd.runner.UpdateRequest;
 import java.io.IOException;
@@ -76,22 +77,16 @@ final class DaemonClient implements AutoCloseable {
         }
     }
 
-    int update(UpdateRequest r, boolean json, List<String> insecureRegistries, Path registryCredentials)
+    /** Asks for the update with every registry option {@code hupd update} was given, as it would use them. */
+    int update(UpdateRequest r, boolean json, RegistrySettings registries, Map<String, Path> registryCa)
             throws IOException {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("op", "update");
-        m.put("targetVersion", r.targetVersion());
         List<String> images = new ArrayList<>();
         r.images().forEach(ref -> images.add(fromHere(ref)));
-        m.put("images", images);
-        m.put("delta", r.delta() == null ? null : fromHere(r.delta()));
-        m.put("requireUpgrade", r.requireUpgrade());
-        m.put("reboot", r.reboot());
-        m.put("json", json);
-        m.put("insecureRegistries", insecureRegistries);
-        m.put("registryCredentials", registryCredentials == null ? null
-                : registryCredentials.toAbsolutePath().normalize().toString());
-        return exchange(m);
+        UpdateRequest absolute = new UpdateRequest(r.targetVersion(), images, r.delta() == null ? null
+                : fromHere(r.delta()), r.requireUpgrade(), r.reboot());
+        Map<String, Path> ca = new LinkedHashMap<>();
+        registryCa.forEach((host, file) -> ca.put(host, file.toAbsolutePath().normalize()));
+        return exchange(ApiProtocol.updateRequest(new ApiProtocol.UpdateOrder(absolute, json, registries, ca)));
     }
 
     int abort() throws IOException {

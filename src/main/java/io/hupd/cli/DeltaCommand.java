@@ -30,18 +30,22 @@ final class DeltaCommand implements Runnable {
     @Command(name = "create", mixinStandardHelpOptions = true,
             description = "Make the delta from one OS image to another and write it as an OCI artifact.")
     static final class Create implements Callable<Integer> {
-        @Option(names = "--from", required = true, paramLabel = "REF", description = "the image devices run now")
+        @Option(names = "--from", required = true, paramLabel = "REF", description = "the image devices run now",
+                converter = OptionFormats.ImageRef.class)
         String from;
-        @Option(names = "--to", required = true, paramLabel = "REF", description = "the target image")
+        @Option(names = "--to", required = true, paramLabel = "REF", description = "the target image",
+                converter = OptionFormats.ImageRef.class)
         String to;
         @Option(names = "--output", required = true, paramLabel = "REF",
-                description = "oci:PATH:TAG or docker://HOST/REPO:TAG (by convention TARGETTAG-delta-from-VERSION)")
+                description = "oci:PATH:TAG or docker://HOST/REPO:TAG (by convention TARGETTAG-delta-from-VERSION)",
+                converter = OptionFormats.ImageRef.class)
         String output;
         @Option(names = "--arch", paramLabel = "ARCH", description = "the image to take from a multi-arch index")
         String arch;
         @Option(names = "--json", description = "print the result as JSON") boolean json;
         @Option(names = "--insecure-registry", paramLabel = "HOST[:PORT]",
-                description = "speak plain HTTP to this registry (loopback always is); repeatable")
+                description = "speak plain HTTP to this registry (loopback always is); repeatable",
+                converter = OptionFormats.RegistryHost.class)
         List<String> insecureRegistries = new ArrayList<>();
         @Option(names = "--registry-credentials", paramLabel = "FILE",
                 description = "registry logins for reading the images, in the shape of Docker's config.json")

@@ -26,18 +26,26 @@ final class DeviceCommand implements Runnable {
             description = "Make a simulated device whose root A runs the OS of an image.")
     static final class Create implements Callable<Integer> {
         @Option(names = "--dir", required = true, paramLabel = "DIR") Path dir;
-        @Option(names = "--image", required = true, paramLabel = "REF") String image;
+        @Option(names = "--image", required = true, paramLabel = "REF",
+                converter = OptionFormats.ImageRef.class) String image;
         @Option(names = "--device-type", paramLabel = "T",
                 description = "default: the image's device type, else raspberrypi4-64") String deviceType;
-        @Option(names = "--bootloader", defaultValue = "uboot", paramLabel = "uboot|grub|uboot-env") String bootloader;
-        @Option(names = "--root-size", defaultValue = "256M") String rootSize;
-        @Option(names = "--boot-size", defaultValue = "40M") String bootSize;
-        @Option(names = "--supervisor-version", paramLabel = "V") String supervisorVersion;
-        @Option(names = "--vpn", defaultValue = "online", paramLabel = "online|offline") String vpn;
-        @Option(names = "--health-settle", defaultValue = "60s") String healthSettle;
-        @Option(names = "--health-interval", defaultValue = "60s") String healthInterval;
-        @Option(names = "--health-count", defaultValue = "15") int healthCount;
-        @Option(names = "--boot-limit", paramLabel = "N", description = "U-Boot os_bc_lim (default 3)") Integer bootLimit;
+        @Option(names = "--bootloader", defaultValue = "uboot", paramLabel = "uboot|grub|uboot-env",
+                converter = OptionFormats.Bootloader.class) String bootloader;
+        @Option(names = "--root-size", defaultValue = "256M", converter = OptionFormats.Size.class) String rootSize;
+        @Option(names = "--boot-size", defaultValue = "40M", converter = OptionFormats.Size.class) String bootSize;
+        @Option(names = "--supervisor-version", paramLabel = "V", converter = OptionFormats.Version.class)
+        String supervisorVersion;
+        @Option(names = "--vpn", defaultValue = "online", paramLabel = "online|offline",
+                converter = OptionFormats.Vpn.class) String vpn;
+        @Option(names = "--health-settle", defaultValue = "60s", converter = OptionFormats.DurationText.class)
+        String healthSettle;
+        @Option(names = "--health-interval", defaultValue = "60s", converter = OptionFormats.DurationText.class)
+        String healthInterval;
+        @Option(names = "--health-count", defaultValue = "15", converter = OptionFormats.PositiveInt.class)
+        int healthCount;
+        @Option(names = "--boot-limit", paramLabel = "N", description = "U-Boot os_bc_lim (default 3)",
+                converter = OptionFormats.BootLimit.class) Integer bootLimit;
         @Mixin Common.Debug debug;
 
         @Override

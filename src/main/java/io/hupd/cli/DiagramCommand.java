@@ -51,10 +51,15 @@ final class DiagramCommand implements Callable<Integer> {
         if (output == null) {
             System.out.print(text);
         } else {
-            if (output.toAbsolutePath().getParent() != null) {
-                Files.createDirectories(output.toAbsolutePath().getParent());
+            try {
+                if (output.toAbsolutePath().getParent() != null) {
+                    Files.createDirectories(output.toAbsolutePath().getParent());
+                }
+                Files.writeString(output, text, StandardCharsets.UTF_8);
+            } catch (java.nio.file.FileSystemException e) {
+                throw new io.hupd.ports.UserInputException("cannot write the diagram to " + output + ": "
+                        + Main.fileProblem(e));
             }
-            Files.writeString(output, text, StandardCharsets.UTF_8);
         }
         return Main.OK;
     }

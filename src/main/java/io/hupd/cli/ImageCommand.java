@@ -30,20 +30,24 @@ final class ImageCommand implements Runnable {
         @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help message and exit.")
         boolean help;
         @Option(names = "--rootfs", required = true, paramLabel = "DIR") Path rootfs;
-        @Option(names = "--version", required = true, paramLabel = "V") String version;
+        @Option(names = "--version", required = true, paramLabel = "V", converter = OptionFormats.Version.class)
+        String version;
         @Option(names = "--device-type", required = true, paramLabel = "T") String deviceType;
         @Option(names = "--arch", defaultValue = "arm64") String arch;
-        @Option(names = "--supervisor-version", paramLabel = "V") String supervisorVersion;
-        @Option(names = "--output", required = true, paramLabel = "oci:PATH[:TAG]") String output;
+        @Option(names = "--supervisor-version", paramLabel = "V", converter = OptionFormats.Version.class)
+        String supervisorVersion;
+        @Option(names = "--output", required = true, paramLabel = "oci:PATH[:TAG]",
+                converter = OptionFormats.LayoutRef.class) String output;
         @Option(names = "--security-version", paramLabel = "N",
-                description = "the anti-rollback security version: a device that committed N refuses images below it")
+                description = "the anti-rollback security version: a device that committed N refuses images below it",
+                converter = OptionFormats.NonNegativeLong.class)
         Long securityVersion;
-        @Option(names = "--format", defaultValue = "tar", paramLabel = "tar|ext4",
+        @Option(names = "--format", defaultValue = "tar", paramLabel = "tar|ext4", converter = OptionFormats.ImageFormat.class,
                 description = "tar: one gzip tar layer (default); ext4: a reproducible ext4 image in chunks, "
                         + "streamed into the slot and fetched as chunk deltas (docs/fs-images.md)")
         String format;
         @Option(names = "--fs-size", paramLabel = "BYTES", description = "with --format ext4: the filesystem's "
-                + "size (default: sized from the tree)")
+                + "size (default: sized from the tree)", converter = OptionFormats.NonNegativeLong.class)
         long fsSize;
         @Mixin Common.Debug debug;
 
@@ -99,7 +103,8 @@ final class ImageCommand implements Runnable {
     @Command(name = "sign", mixinStandardHelpOptions = true, description = "Sign an image in an OCI layout the way"
             + " skopeo and cosign do: a simple-signing payload attached under the tag sha256-DIGEST.sig.")
     static final class Sign implements Callable<Integer> {
-        @Option(names = "--image", required = true, paramLabel = "oci:PATH:TAG") String image;
+        @Option(names = "--image", required = true, paramLabel = "oci:PATH:TAG",
+                converter = OptionFormats.LayoutRef.class) String image;
         @Option(names = "--key", required = true, paramLabel = "FILE",
                 description = "a sigstore private key (hupd image keygen, skopeo generate-sigstore-key)")
         Path key;

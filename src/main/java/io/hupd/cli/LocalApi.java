@@ -1,10 +1,7 @@
 package io.hupd.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.hupd.image.registry.RegistrySettings;
 import io.hupd.ports.Progress;
-import io.hupd.ports.UserInputException;
-import io.hupd.runner.UpdateRequest;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -155,20 +152,13 @@ final class LocalApi implements AutoCloseable {
         PrintStream err = new PrintStream(ApiProtocol.lines(l -> job.add(ApiProtocol.line("err", l))), true,
                 StandardCharsets.UTF_8);
         try {
-            List<String> images = strings(req.path("images"));
-            List<String> insecure = strings(req.path("insecureRegistries"));
-            String delta = req.path("delta").isTextual() ? req.path("delta").asText() : null;
-            String credentials = req.path("registryCredentials").isTextual()
-                    ? req.path("registryCredentials").asText() : null;
-            if (!req.path("targetVersion").isTextual()) {
-                throw new UserInputException("the request has no targetVersion");
+            ApiProtocol.UpdateOrder order = ApiProtocol.updateOrder(req);
+            for (var ca : order.registryCa().entrySet()) {
+                UpdateCommand.checkRegistryCa(ca.getKey(), ca.getValue());
             }
-            UpdateRequest request = new UpdateRequest(req.path("targetVersion").asText(), images, delta,
-                    req.path("requireUpgrade").asBoolean(true), req.path("reboot").asBoolean(true));
-            RegistrySettings registries = RegistrySettings.of(insecure, credentials == null ? null
-                    : Path.of(credentials));
-            code = UpdateCommand.execute(deviceDir, request, registries, java.util.Map.of(), req.path("json").asBoolean(false), out,
-                    err, new ProgressEvents(job), state -> job.add(ApiProtocol.event("state", "state", state)));
+            code = UpdateCommand.execute(deviceDir, order.request(), order.registries(), order.registryCa(),
+                    order.json(), out, err, new ProgressEvents(job),
+                    state -> job.add(ApiProtocol.event("state", "state", state)));
         } catch (Exception e) {
             Main.Failure f = Main.failure(e);
             err.println("hupd: " + f.message());
@@ -178,16 +168,6 @@ final class LocalApi implements AutoCloseable {
         err.close();
         journal.println("hupd daemon: update ended, exit " + code);
         job.end(ApiProtocol.end(code));
-    }
-
-    private static List<String> strings(JsonNode array) {
-        List<String> l = new ArrayList<>();
-        if (array.isArray()) {
-            array.forEach(n -> l.add(n.asText()));
-        } else if (!array.isMissingNode() && !array.isNull()) {
-            throw new UserInputException("expected a list of strings in the request, not " + array);
-        }
-        return l;
     }
 
     private void abort(Reply reply, String who) throws IOException {

@@ -29,7 +29,7 @@ public final class Main implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(new CommandLine(this), "a command is required (see hupd --help)");
+        throw new CommandLine.ParameterException(new CommandLine(this), "a command is required");
     }
 
     public static void main(String[] args) {
@@ -98,6 +98,9 @@ public final class Main implements Runnable {
         if (ex instanceof DeviceBusyException) {
             return new Failure(BUSY, oneLine(ex.getMessage()));
         }
+        if (ex instanceof java.nio.file.FileSystemException fs) {
+            return new Failure(FAILED, oneLine(fileProblem(fs)));
+        }
         if (ex instanceof UserInputException || ex instanceof java.io.IOException) {
             return new Failure(FAILED, oneLine(ex.getMessage()));
         }
@@ -105,6 +108,30 @@ public final class Main implements Runnable {
             return new Failure(FAILED, "interrupted");
         }
         return new Failure(FAILED, oneLine("internal error: " + ex + " (rerun with --debug for details)"));
+    }
+
+    /**
+     * The JDK's file errors carry the file and leave out what went wrong ({@code NoSuchFileException: /proc/nope});
+     * the user gets both, and the other file when there is one.
+     */
+    static String fileProblem(java.nio.file.FileSystemException e) {
+        String what = e instanceof java.nio.file.NoSuchFileException ? "no such file or folder"
+                : e instanceof java.nio.file.AccessDeniedException ? "permission denied"
+                : e instanceof java.nio.file.FileAlreadyExistsException ? "already exists"
+                : e instanceof java.nio.file.NotDirectoryException ? "not a folder"
+                : e instanceof java.nio.file.DirectoryNotEmptyException ? "the folder is not empty"
+                : e.getReason() != null ? e.getReason().toLowerCase(java.util.Locale.ROOT) : "cannot be used";
+        String file = e.getFile() == null ? "a file" : e.getFile();
+        return file + (e.getOtherFile() == null ? "" : " (with " + e.getOtherFile() + ")") + ": " + what;
+    }
+
+    /**
+     * Text from the user or a device fit for a one-line message: control and invisible formatting characters
+     * (line breaks, terminal escapes, bidirectional overrides) become '?'; letters of any script stay as they are.
+     */
+    static String printable(String s) {
+        String t = s.replaceAll("[\\p{Cc}\\p{Cf}\\p{Co}\\p{Cn}\\p{Zl}\\p{Zp}]", "?");
+        return t.length() > 60 ? t.substring(0, 57) + "..." : t;
     }
 
     static String oneLine(String s) {

@@ -20,7 +20,8 @@ import picocli.CommandLine.Option;
 final class ServeCommand implements Callable<Integer> {
     @Mixin Common.DeviceDir device;
     @Option(names = "--port", paramLabel = "N", defaultValue = "8080",
-            description = "port on 127.0.0.1 (0: any free one); default ${DEFAULT-VALUE}") int port;
+            description = "port on 127.0.0.1 (0: any free one); default ${DEFAULT-VALUE}",
+            converter = OptionFormats.Port.class) int port;
     @Mixin Common.Debug debug;
 
     @Override

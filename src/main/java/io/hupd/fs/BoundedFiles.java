@@ -34,9 +34,10 @@ public final class BoundedFiles {
         try (InputStream in = Files.newInputStream(file)) {
             byte[] content = in.readNBytes(max + 1);
             if (content.length > max) {
+                // a device node or a file still growing can report a size at or under the cap
                 long size = sizeOr(file, -1);
-                throw new TooLarge(file + " is " + (size >= 0 ? size + " bytes" : "larger than that")
-                        + ", more than the " + max + " bytes hupd reads from it: it is not what hupd wrote there");
+                throw new TooLarge(file + (size > max ? " is " + size + " bytes, more than" : " holds more than")
+                        + " the " + max + " bytes hupd reads from it: it is not what hupd wrote there");
             }
             return content;
         }

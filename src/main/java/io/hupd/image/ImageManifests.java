@@ -39,9 +39,14 @@ final class ImageManifests {
         JsonNode manifests = OciJson.requireArray(index, "manifests", what);
         List<Descriptor> candidates = new ArrayList<>();
         List<String> platforms = new ArrayList<>();
+        int nested = 0;
         for (int i = 0; i < manifests.size(); i++) {
             String entryWhat = what + " manifests[" + i + "]";
             Descriptor d = OciJson.descriptor(manifests.get(i), entryWhat);
+            if (MediaTypes.INDEXES.contains(d.mediaType())) {
+                nested++;
+                continue;
+            }
             if (!MediaTypes.MANIFESTS.contains(d.mediaType())) {
                 continue;
             }
@@ -62,9 +67,15 @@ final class ImageManifests {
         if (candidates.size() == 1) {
             return candidates.get(0);
         }
-        String has = platforms.isEmpty() ? "none" : String.join(", ", platforms.subList(0,
+        String has = platforms.isEmpty() ? (nested > 0 ? "" : "none") : String.join(", ", platforms.subList(0,
                 Math.min(platforms.size(), PLATFORMS_LISTED)))
                 + (platforms.size() > PLATFORMS_LISTED ? " and " + (platforms.size() - PLATFORMS_LISTED) + " more" : "");
+        if (nested > 0) {
+            // An index inside an index is legal OCI but no build tool makes one for an OS image; following it
+            // would let a hostile registry chain them.
+            has += (has.isEmpty() ? "" : ", and ") + (nested == 1 ? "an image index" : nested + " image indexes")
+                    + " inside it, which hupd does not follow: give the inner index's digest as the reference";
+        }
         if (candidates.isEmpty()) {
             throw new ImageSourceException(what + " has no linux image"
                     + (architecture == null ? "" : " for " + architecture) + " (it has " + has + ")");

@@ -34,6 +34,10 @@ final class OciJson {
             .enable(SerializationFeature.INDENT_OUTPUT)
             .disable(SerializationFeature.FAIL_ON_EMPTY_BEANS);
 
+    /** Jackson's messages that quote the document's bytes rather than describe its shape. */
+    private static final java.util.regex.Pattern QUOTES_THE_CONTENT = java.util.regex.Pattern.compile(
+            "Unrecognized token|Unexpected character|Illegal character|Invalid UTF-8|Illegal unquoted character");
+
     private OciJson() {}
 
     static ObjectNode parseObject(byte[] content, String what) throws ImageSourceException {
@@ -47,7 +51,16 @@ final class OciJson {
                 throw new ImageSourceException(what + " is not valid JSON: trailing data after the document");
             }
         } catch (JsonProcessingException e) {
-            throw new ImageSourceException(what + " is not valid JSON: " + Text.firstLine(e.getOriginalMessage()));
+            String problem = String.valueOf(e.getOriginalMessage());
+            if (!QUOTES_THE_CONTENT.matcher(problem).lookingAt()) {
+                throw new ImageSourceException(what + " is not valid JSON: " + Text.firstLine(problem));
+            }
+            // These quote the offending token, which for a registry's HTML error page or a binary blob is raw
+            // bytes; where it went wrong is enough to find it.
+            var at = e.getLocation();
+            throw new ImageSourceException(what + " is not valid JSON" + (at == null ? ""
+                    : " (at line " + at.getLineNr() + ", column " + at.getColumnNr() + ")")
+                    + (content.length > 0 && content[0] == '<' ? ": it looks like an HTML or XML page" : ""));
         } catch (ImageSourceException e) {
             throw e;
         } catch (IOException e) {

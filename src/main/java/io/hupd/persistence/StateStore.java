@@ -548,7 +548,21 @@ public final class StateStore {
         }
     }
 
+    /**
+     * H2 lets every thread of one JVM open the file (another process waits for the file lock), and two first uses
+     * at once (the daemon's update and its status page) both saw version 0 and ran V001 together: H2 failed the
+     * second with "object already exists: JOURNAL_UPDATE", which reads as a damaged database. One migration at a
+     * time per JVM; the one that waited then finds the version already applied.
+     */
+    private static final Object MIGRATING = new Object();
+
     private static void migrate(Connection c) throws SQLException, IOException {
+        synchronized (MIGRATING) {
+            migrateAlone(c);
+        }
+    }
+
+    private static void migrateAlone(Connection c) throws SQLException, IOException {
         int version = currentVersion(c);
         for (int v = version + 1; ; v++) {
             String sql = readMigration(v);

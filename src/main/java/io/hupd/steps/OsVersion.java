@@ -47,9 +47,12 @@ public record OsVersion(int major, int minor, int patch, int rev) implements Com
         return major + "." + minor + "." + patch + (rev > 0 ? "+rev" + rev : "");
     }
 
-    /** Keeps hostile input from breaking a one-line message. */
+    /**
+     * Keeps hostile input from breaking a one-line message: control and invisible formatting characters become
+     * '?', letters of other scripts are echoed as typed.
+     */
     static String printable(String s) {
-        String t = s.replaceAll("[^\\x20-\\x7e]", "?");
+        String t = s.replaceAll("[\\p{Cc}\\p{Cf}\\p{Co}\\p{Cn}\\p{Zl}\\p{Zp}]", "?");
         return t.length() > 60 ? t.substring(0, 57) + "..." : t;
     }
 }

@@ -102,7 +102,7 @@ public final class PreflightStep implements Step {
                 return tooLarge != null ? tooLarge : spaceProblem(FsImages.isFsImage(image)
                         ? FsImages.withoutChunks(image) : image);
             } catch (Exception e) {
-                problems.add(ref + ": " + e.getMessage());
+                problems.add(aboutSource(ref, e.getMessage()));
                 log.warn("source " + ref + " does not answer: " + e.getMessage());
             }
         }
@@ -110,6 +110,11 @@ public final class PreflightStep implements Step {
             return mismatch;
         }
         return "no image source answers: " + String.join("; ", problems);
+    }
+
+    /** A source's problem, named by the source once: the sources' own messages mostly start with it already. */
+    static String aboutSource(String ref, String message) {
+        return message != null && message.startsWith(ref + ":") ? message : ref + ": " + message;
     }
 
     /**

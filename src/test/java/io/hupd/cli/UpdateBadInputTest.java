@@ -65,9 +65,11 @@ class UpdateBadInputTest {
 
     @Test
     void malformedTargetVersion() throws Exception {
-        refused(1, "is not a version", "update", "--device", dev, "--target-version", "2.x",
+        refused(2, "Invalid value for option '--target-version': '2.x' is not a version", "update", "--device", dev,
+                "--target-version", "2.x",
                 "--image", rig.ref(TestRig.V2));
-        refused(1, "is not a version", "update", "--device", dev, "--target-version", "2.114.0\n; rm -rf /",
+        refused(2, "'2.114.0?; rm -rf /' is not a version", "update", "--device", dev, "--target-version",
+                "2.114.0\n; rm -rf /",
                 "--image", rig.ref(TestRig.V2));
     }
 
@@ -136,7 +138,8 @@ class UpdateBadInputTest {
         Files.writeString(tmp.resolve("images/index.json"), "{ garbage");
         refused(1, "index.json", "update", "--device", dev, "--target-version", "2.114.0",
                 "--image", rig.ref(TestRig.V2));
-        refused(1, "hupd: ", "update", "--device", dev, "--target-version", "2.114.0", "--image", "not-a-ref");
+        refused(2, "Invalid value for option '--image'", "update", "--device", dev, "--target-version", "2.114.0",
+                "--image", "not-a-ref");
     }
 
     @ParameterizedTest
@@ -243,7 +246,7 @@ class UpdateBadInputTest {
                 "--image", rig.ref(TestRig.V2), "--frobnicate");
         refused(2, "--target-version", "update", "--device", dev, "--image", rig.ref(TestRig.V2));
         refused(2, "hupd: ", "no-such-command");
-        refused(2, "--health-count", "device", "create", "--dir", tmp.resolve("x").toString(), "--image", "y",
+        refused(2, "--health-count", "device", "create", "--dir", tmp.resolve("x").toString(), "--image", "oci:y",
                 "--health-count", "many");
         refused(1, "no image source", "update", "--device", dev, "--target-version", TestRig.V2);
     }
@@ -267,14 +270,14 @@ class UpdateBadInputTest {
     void deviceCreateRefusesBadInputAndLeavesNoHalfDevice() throws Exception {
         Path d = tmp.resolve("new");
         Run r = hupd("device", "create", "--dir", d.toString(), "--image", rig.ref(TestRig.V1), "--bootloader", "lilo");
-        assertEquals(1, r.code());
+        assertEquals(2, r.code());
         assertTrue(r.err().contains("unknown bootloader 'lilo'"), r.err());
         assertFalse(Files.exists(d.resolve("device.json")));
         r = hupd("device", "create", "--dir", rig.deviceDir.toString(), "--image", rig.ref(TestRig.V1));
         assertEquals(1, r.code());
         assertTrue(r.err().contains("is not empty"), r.err());
         r = hupd("device", "create", "--dir", d.toString(), "--image", rig.ref(TestRig.V1), "--root-size", "lots");
-        assertEquals(1, r.code());
+        assertEquals(2, r.code());
         assertTrue(r.err().contains("is not a size"), r.err());
     }
 
@@ -285,7 +288,7 @@ class UpdateBadInputTest {
         assertEquals(1, r.code());
         r = hupd("image", "create", "--rootfs", tmp.toString(), "--version", "two", "--device-type", "x",
                 "--output", "oci:" + tmp.resolve("l") + ":t");
-        assertEquals(1, r.code());
+        assertEquals(2, r.code());
         assertTrue(r.err().contains("is not a version"), r.err());
         OciLayoutWriter.write(rig.root.resolve("src/rootfs-" + TestRig.V1), new ImageSpec("2.113.5", "t", "arm64",
                 Optional.empty()), tmp.resolve("ok"), "ok");

@@ -182,8 +182,12 @@ public record RealDeviceConfig(
             }
             count = c.intValue();
         }
+        java.time.Duration checkTimeout = f.duration(health, "health.", "checkTimeout", "60s");
+        if (checkTimeout.isZero()) {
+            throw f.bad("health.checkTimeout", "must be longer than 0s: it bounds each health check");
+        }
         HealthPolicy policy = new HealthPolicy(f.duration(health, "health.", "settle", "60s"), count,
-                f.duration(health, "health.", "interval", "60s"), f.duration(health, "health.", "checkTimeout", "60s"));
+                f.duration(health, "health.", "interval", "60s"), checkTimeout);
 
         String cmdline = f.text(root, "", "kernelCmdline", false);
         String mountInfo = f.text(root, "", "mountInfo", false);

@@ -132,9 +132,21 @@ public record DeviceConfig(
         io.hupd.fs.AtomicFiles.write(dir.resolve("device.json"), SimDevice.JSON.writeValueAsBytes(this));
     }
 
+    /** @throws UserInputException naming the field of device.json that HealthPolicy refuses */
     public HealthPolicy healthPolicy() {
-        return new HealthPolicy(duration(healthSettle), healthCount, duration(healthInterval),
-                duration(healthCheckTimeout));
+        Duration timeout = duration(healthCheckTimeout);
+        if (timeout.isZero()) {
+            throw new UserInputException("device.json: healthCheckTimeout must be longer than 0s (it bounds each"
+                    + " health check), not '" + healthCheckTimeout + "'");
+        }
+        if (healthCount < 1) {
+            throw new UserInputException("device.json: healthCount must be at least 1, not " + healthCount);
+        }
+        try {
+            return new HealthPolicy(duration(healthSettle), healthCount, duration(healthInterval), timeout);
+        } catch (IllegalArgumentException e) {
+            throw new UserInputException("device.json: " + e.getMessage());
+        }
     }
 
     public boolean vpnOnline() {

@@ -84,7 +84,8 @@ public final class DeltaSource implements ImageSource {
             try {
                 return images.open(t).resolve();
             } catch (IOException | RuntimeException e) {
-                problems.add(t + ": " + e.getMessage());
+                String m = String.valueOf(e.getMessage());
+                problems.add(m.startsWith(t + ":") ? m : t + ": " + m);
             }
         }
         throw new ImageSourceException(ref + ": cannot confirm what the delta makes: "
