@@ -45,7 +45,8 @@ public final class UpdateMachine {
     /**
      * The transitions as the built Spring machine holds them (not as the table lists them), so that the generated
      * diagrams can never show something other than what runs. Spring keeps guards and actions only as wrapped
-     * functions, so their names come from the table row with the same source, event and target.
+     * functions, so their types come from the table row with the same source, event and target (unique: the
+     * table is refused otherwise).
      */
     public List<Transition> definition() {
         List<Transition> out = new ArrayList<>();
@@ -55,11 +56,11 @@ public final class UpdateMachine {
             UpdateState target = t.getTarget().getId();
             Transition row = TransitionTable.ROWS.stream()
                     .filter(r -> r.source() == source && r.event() == event && r.target() == target)
-                    .findFirst().orElse(null);
-            String guard = t.getGuard() == null ? null : row != null && row.guard() != null ? row.guard() : "unnamed";
+                    .findFirst().orElseThrow(() -> new IllegalStateException("the built machine has a transition"
+                            + " the table does not list: " + source + " -" + event + "-> " + target));
             boolean acts = t.getActions() != null && !t.getActions().isEmpty();
-            String action = !acts ? null : row != null && row.action() != null ? row.action() : "unnamed";
-            out.add(new Transition(source, event, target, guard, action));
+            out.add(new Transition(source, event, target, t.getGuard() == null ? null : row.guard(),
+                    acts ? row.action() : null));
         }
         return out;
     }
@@ -130,20 +131,6 @@ public final class UpdateMachine {
     }
 
     private static StateMachine<UpdateState, UpdateEvent> build(MachineLimits limits) {
-        Map<String, Guard<UpdateState, UpdateEvent>> guards = Map.of(
-                TransitionTable.ATTEMPTS_LEFT, c -> ctx(c).attempts < limits.attemptLimit(),
-                TransitionTable.ATTEMPT_LIMIT_REACHED, c -> ctx(c).attempts >= limits.attemptLimit());
-        Map<String, Action<UpdateState, UpdateEvent>> actions = Map.of(
-                TransitionTable.BEGIN_UPDATE, UpdateMachine::beginUpdate,
-                TransitionTable.COUNT_ATTEMPT, c -> ctx(c).attempts++,
-                TransitionTable.RECORD_REASON, UpdateMachine::recordReason,
-                TransitionTable.RECORD_ATTEMPT_LIMIT, c -> {
-                    UpdateContext ctx = ctx(c);
-                    if (ctx.reason == null) {
-                        ctx.reason = "attempt limit reached: the update was interrupted " + ctx.attempts
-                                + " times before its commit point";
-                    }
-                });
         try {
             StateMachineBuilder.Builder<UpdateState, UpdateEvent> b = StateMachineBuilder.builder();
             b.configureConfiguration().withConfiguration().autoStartup(false).machineId("hupd-update");
@@ -152,10 +139,10 @@ public final class UpdateMachine {
             for (Transition row : TransitionTable.ROWS) {
                 var t = transitions.withExternal().source(row.source()).target(row.target()).event(row.event());
                 if (row.guard() != null) {
-                    t.guard(lookup(guards, row.guard()));
+                    t.guard(guard(row.guard(), limits));
                 }
                 if (row.action() != null) {
-                    t.action(lookup(actions, row.action()));
+                    t.action(action(row.action()));
                 }
             }
             StateMachine<UpdateState, UpdateEvent> sm = b.build();
@@ -166,12 +153,26 @@ public final class UpdateMachine {
         }
     }
 
-    private static <T> T lookup(Map<String, T> named, String name) {
-        T t = named.get(name);
-        if (t == null) {
-            throw new IllegalStateException("transition table names an unknown guard or action: " + name);
-        }
-        return t;
+    private static Guard<UpdateState, UpdateEvent> guard(TransitionGuard g, MachineLimits limits) {
+        return switch (g) {
+            case ATTEMPTS_LEFT -> c -> ctx(c).attempts < limits.attemptLimit();
+            case ATTEMPT_LIMIT_REACHED -> c -> ctx(c).attempts >= limits.attemptLimit();
+        };
+    }
+
+    private static Action<UpdateState, UpdateEvent> action(TransitionAction a) {
+        return switch (a) {
+            case BEGIN_UPDATE -> UpdateMachine::beginUpdate;
+            case COUNT_ATTEMPT -> c -> ctx(c).attempts++;
+            case RECORD_REASON -> UpdateMachine::recordReason;
+            case RECORD_ATTEMPT_LIMIT -> c -> {
+                UpdateContext ctx = ctx(c);
+                if (ctx.reason == null) {
+                    ctx.reason = "attempt limit reached: the update was interrupted " + ctx.attempts
+                            + " times before its commit point";
+                }
+            };
+        };
     }
 
     private static UpdateContext ctx(StateContext<UpdateState, UpdateEvent> c) {
