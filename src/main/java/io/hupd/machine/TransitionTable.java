@@ -56,10 +56,12 @@ public final class TransitionTable {
 
         // After the commit point (SPEC §5): the altboot guard first, then health, then commit or roll back.
         t.add(new Transition(REBOOTING, BOOTED, CHECKING_ALTBOOT, null, null));
-        t.add(new Transition(CHECKING_ALTBOOT, SUCCEEDED, HEALTH_CHECKING, null, null));
-        t.add(new Transition(CHECKING_ALTBOOT, ALTBOOT_DETECTED, ROLLING_BACK_ALTBOOT, null, RECORD_REASON));
-        t.add(new Transition(HEALTH_CHECKING, SUCCEEDED, COMMITTING, null, null));
-        t.add(new Transition(HEALTH_CHECKING, UNHEALTHY, ROLLING_BACK_HEALTH, null, RECORD_REASON));
+        // The checks gather the facts (their Finding); these guards, not the checks, choose the way.
+        t.add(new Transition(CHECKING_ALTBOOT, SUCCEEDED, HEALTH_CHECKING, NEW_OS_CAME_UP, null));
+        t.add(new Transition(CHECKING_ALTBOOT, SUCCEEDED, ROLLING_BACK_ALTBOOT, BOOTLOADER_FELL_BACK, RECORD_REASON));
+        t.add(new Transition(HEALTH_CHECKING, SUCCEEDED, COMMITTING, HEALTHY, null));
+        t.add(new Transition(HEALTH_CHECKING, SUCCEEDED, ROLLING_BACK_HEALTH, TransitionGuard.UNHEALTHY,
+                RECORD_REASON));
         // A reboot during the trial (clean, or a power cut) starts the verification again from the altboot guard.
         for (UpdateState s : List.of(CHECKING_ALTBOOT, HEALTH_CHECKING)) {
             t.add(new Transition(s, BOOTED, CHECKING_ALTBOOT, null, null));
@@ -131,6 +133,19 @@ public final class TransitionTable {
             }
         }
         return List.copyOf(rows);
+    }
+
+    /** Whether the way {@code event} takes out of {@code source} is chosen on a check's {@link Finding}. */
+    public static boolean decidedByFinding(UpdateState source, UpdateEvent event) {
+        return ROWS.stream().anyMatch(r -> r.source() == source && r.event() == event && r.guard() != null
+                && r.guard().readsFinding());
+    }
+
+    /** The row a fired event took (the table has at most one per source, event and target). */
+    public static Transition taken(UpdateState source, UpdateEvent event, UpdateState target) {
+        return ROWS.stream().filter(r -> r.source() == source && r.event() == event && r.target() == target)
+                .findFirst().orElseThrow(() -> new IllegalStateException("no row " + source + " -" + event + "-> "
+                        + target));
     }
 
     public static boolean accepts(UpdateState source, UpdateEvent event) {

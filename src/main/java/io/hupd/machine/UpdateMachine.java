@@ -4,7 +4,6 @@ import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
-import org.springframework.messaging.Message;
 import org.springframework.messaging.support.MessageBuilder;
 import org.springframework.statemachine.StateContext;
 import org.springframework.statemachine.StateMachine;
@@ -23,6 +22,7 @@ import reactor.core.publisher.Mono;
 public final class UpdateMachine {
     private static final String CONTEXT = "context";
     private static final String REASON = "reason";
+    private static final String FINDING = "finding";
 
     /** What one accepted event did. */
     public record Fired(UpdateState from, UpdateEvent event, UpdateState to, String reason) {}
@@ -106,9 +106,17 @@ public final class UpdateMachine {
 
     /**
      * Sends one event. The loop guard may turn it into {@link UpdateEvent#LOOP_DETECTED}; the returned record says
-     * which event was applied.
+     * which event was applied, as the journal records it.
      */
     public Fired fire(UpdateEvent event, String reason) {
+        return fire(event, reason, null);
+    }
+
+    /**
+     * Sends one event with what a check found; where the table's guards choose on a {@link Finding}, it must be
+     * given. Its problem, if any, is the transition's reason.
+     */
+    public Fired fire(UpdateEvent event, String reason, Finding finding) {
         UpdateState from = state();
         UpdateContext ctx = context();
         if (ctx != null && event != UpdateEvent.START && event != UpdateEvent.LOOP_DETECTED
@@ -117,17 +125,31 @@ public final class UpdateMachine {
             reason = "loop detected: " + ctx.transitions + " transitions in this update (ceiling "
                     + limits.loopCeiling() + ")";
             event = UpdateEvent.LOOP_DETECTED;
+            finding = null;
         }
-        Message<UpdateEvent> msg = reason == null
-                ? MessageBuilder.withPayload(event).build()
-                : MessageBuilder.withPayload(event).setHeader(REASON, reason).build();
-        StateMachineEventResult<UpdateState, UpdateEvent> result = machine.sendEvent(Mono.just(msg)).blockLast();
+        if (finding == null && TransitionTable.decidedByFinding(from, event)) {
+            throw new IllegalArgumentException(event + " in " + from + " needs the check's finding: its guards"
+                    + " choose the way on it");
+        }
+        if (reason == null && finding != null) {
+            reason = finding.problem();
+        }
+        MessageBuilder<UpdateEvent> msg = MessageBuilder.withPayload(event);
+        if (reason != null) {
+            msg.setHeader(REASON, reason);
+        }
+        if (finding != null) {
+            msg.setHeader(FINDING, finding);
+        }
+        StateMachineEventResult<UpdateState, UpdateEvent> result = machine.sendEvent(Mono.just(msg.build()))
+                .blockLast();
         if (result == null || result.getResultType() != StateMachineEventResult.ResultType.ACCEPTED) {
             throw new RefusedEvent(from, event);
         }
         UpdateContext after = context();
         after.transitions++;
-        return new Fired(from, event, state(), reason);
+        UpdateState to = state();
+        return new Fired(from, TransitionTable.taken(from, event, to).journaledEvent(), to, reason);
     }
 
     private static StateMachine<UpdateState, UpdateEvent> build(MachineLimits limits) {
@@ -157,6 +179,10 @@ public final class UpdateMachine {
         return switch (g) {
             case ATTEMPTS_LEFT -> c -> ctx(c).attempts < limits.attemptLimit();
             case ATTEMPT_LIMIT_REACHED -> c -> ctx(c).attempts >= limits.attemptLimit();
+            case NEW_OS_CAME_UP -> c -> !fellBack(c);
+            case BOOTLOADER_FELL_BACK -> UpdateMachine::fellBack;
+            case HEALTHY -> UpdateMachine::healthy;
+            case UNHEALTHY -> c -> !healthy(c);
         };
     }
 
@@ -173,6 +199,14 @@ public final class UpdateMachine {
                 }
             };
         };
+    }
+
+    private static boolean fellBack(StateContext<UpdateState, UpdateEvent> c) {
+        return c.getMessageHeader(FINDING) instanceof BootCheck b && b.bootloaderFellBack();
+    }
+
+    private static boolean healthy(StateContext<UpdateState, UpdateEvent> c) {
+        return c.getMessageHeader(FINDING) instanceof HealthFinding h && h.isHealthy();
     }
 
     private static UpdateContext ctx(StateContext<UpdateState, UpdateEvent> c) {

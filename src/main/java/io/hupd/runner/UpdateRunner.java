@@ -120,7 +120,7 @@ public final class UpdateRunner {
             if (outcome == null || outcome.event() == null) {
                 return state;
             }
-            fire(outcome.event(), outcome.reason());
+            persist(machine.fire(outcome.event(), outcome.reason(), outcome.finding()));
         }
     }
 
