@@ -154,14 +154,15 @@ public final class PreflightStep implements Step {
         }
         long capacity = device.slots().capacityBytes(ctx.spareSlot);
         if (size > capacity) {
-            return "the filesystem image " + image.reference() + " (" + mib(size) + " MiB) does not fit in slot "
-                    + ctx.spareSlot + " (" + mib(capacity) + " MiB)";
+            return "the filesystem image " + image.reference() + " (" + Sizes.mib(size) + " MiB) does not fit in"
+                    + " slot " + ctx.spareSlot + " (" + Sizes.mib(capacity) + " MiB)";
         }
         return null;
     }
 
+    /** {@link Sizes#mib}, kept only until FsImageInstall (the filesystem-image change's file) calls that. */
     static long mib(long bytes) {
-        return (bytes + (1 << 20) - 1) >> 20;
+        return Sizes.mib(bytes);
     }
 
     /** Device type and architecture from the image config (the os-release inside is checked again before writing). */
