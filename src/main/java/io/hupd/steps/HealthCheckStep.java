@@ -35,13 +35,14 @@ public final class HealthCheckStep implements Step {
                 + device.healthPolicy().count() + " tries");
         HealthCheckRunner runner = new HealthCheckRunner(device.clock(), device.healthPolicy(), log::info);
         HealthVerdict verdict = runner.run(device.health().checks(ctx.vpnWasOnline));
-        ctx.healthTries = verdict.tries();
         if (verdict.healthy()) {
             log.info("the new OS is healthy (" + verdict.tries() + " tries)");
-            return StepOutcome.found(HealthFinding.healthy());
+            return StepOutcome.found(HealthFinding.healthy()).with(c -> c.healthTries = verdict.tries());
         }
-        ctx.failedCheck = verdict.failedCheck();
-        ctx.failedCheckOutput = verdict.output();
-        return StepOutcome.found(HealthFinding.unhealthy("health check failed: " + verdict.reason()));
+        return StepOutcome.found(HealthFinding.unhealthy("health check failed: " + verdict.reason())).with(c -> {
+            c.healthTries = verdict.tries();
+            c.failedCheck = verdict.failedCheck();
+            c.failedCheckOutput = verdict.output();
+        });
     }
 }
