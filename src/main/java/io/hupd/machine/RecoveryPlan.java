@@ -70,6 +70,9 @@ public record RecoveryPlan(UpdateState restoreAs, List<Move> onLoad, List<Move> 
         if (m instanceof Fire f) {
             return "fire " + f.event();
         }
-        return "stop: settings unreadable";
+        if (m instanceof StopOnUnreadableSettings) {
+            return "stop: settings unreadable";
+        }
+        throw new IllegalArgumentException("not a move: " + m);
     }
 }

@@ -8,6 +8,7 @@ import io.hupd.machine.RecoveryPlan.Journal;
 import io.hupd.machine.RecoveryPlan.Move;
 import io.hupd.machine.RecoveryPlan.NoteLoss;
 import io.hupd.machine.RecoveryPlan.Rebuild;
+import io.hupd.machine.RecoveryPlan.StopOnUnreadableSettings;
 import io.hupd.machine.RecoveryTable;
 import io.hupd.machine.RecoveryTable.Trigger;
 import io.hupd.machine.UpdateContext;
@@ -110,8 +111,10 @@ final class Recovery {
                 runner.persistRecovered(j.fromName(), j.to(), j.why());
             } else if (m instanceof Fire f) {
                 runner.fire(f.event(), f.reason());
-            } else {
+            } else if (m instanceof StopOnUnreadableSettings) {
                 throw settingsError;
+            } else {
+                throw new IllegalStateException("recovery has no way to make the move " + m);
             }
         }
     }
