@@ -46,7 +46,7 @@ public final class MachineModel {
         List<Transition> sorted = new ArrayList<>(live);
         // The machine's own order is an implementation detail; sorting keeps the committed files stable.
         sorted.sort(Comparator.comparing(Transition::source).thenComparing(Transition::event)
-                .thenComparing(Transition::target).thenComparing(t -> String.valueOf(t.guard())));
+                .thenComparing(Transition::target).thenComparing(t -> t.guard() == null ? "" : t.guard().label()));
         this.transitions = List.copyOf(sorted);
         Set<UpdateState> seen = EnumSet.of(initial);
         for (Transition t : sorted) {
@@ -139,7 +139,7 @@ public final class MachineModel {
     }
 
     static String label(Transition t) {
-        return t.event().name() + (t.guard() == null ? "" : " [" + t.guard() + "]")
-                + (t.action() == null ? "" : " / " + t.action());
+        return t.event().name() + (t.guard() == null ? "" : " [" + t.guard().label() + "]")
+                + (t.action() == null ? "" : " / " + t.action().label());
     }
 }

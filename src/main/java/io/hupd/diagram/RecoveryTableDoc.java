@@ -28,6 +28,12 @@ final class RecoveryTableDoc {
         sb.append("What hupd does with the persisted state when it starts again (SPEC §6). *Power-on*: the device"
                 + " rebooted and the bootloader chose a root. *Process restart*: hupd died but the OS kept running."
                 + " The commit point is `").append(m.commitPoint()).append("`.\n\n");
+        sb.append("First, where the device's ground truth (the running root, the boot settings, breadcrumbs and"
+                + " leftovers on the disk) overrules or replaces the database:\n\n");
+        for (RecoveryTable.Overrule o : RecoveryTable.Overrule.values()) {
+            sb.append("- `").append(o).append("`: ").append(o.meaning()).append('\n');
+        }
+        sb.append("\nThen, per persisted state:\n\n");
         sb.append("| persisted state | phase | on power-on | on process restart |\n");
         sb.append("|---|---|---|---|\n");
         for (UpdateState s : UpdateState.values()) {

@@ -47,13 +47,39 @@ public final class JournalReplay {
                 continue;
             }
             try {
-                check(out, at, machine.fire(UpdateEvent.valueOf(row.event()), null), to.get(), row.event());
+                check(out, at, replay(machine, from.get(), row.event()), to.get(), row.event());
             } catch (UpdateMachine.RefusedEvent | IllegalArgumentException e) {
                 out.add(at + ": " + e.getMessage());
                 return out;
             }
         }
         return out;
+    }
+
+    /**
+     * A journal records the way a check's finding chose (ALTBOOT_DETECTED, UNHEALTHY, or SUCCEEDED), not the facts
+     * themselves: the replay hands the machine a finding that opens that way, so what it checks is that the table
+     * still has the way and that it leads where the run went.
+     */
+    private static UpdateMachine.Fired replay(UpdateMachine machine, UpdateState from, String journaled) {
+        Optional<Transition> way = TransitionTable.ROWS.stream().filter(r -> r.source() == from
+                && r.journaledEvent().name().equals(journaled) && r.guard() != null && r.guard().readsFinding())
+                .findFirst();
+        if (way.isPresent()) {
+            return machine.fire(way.get().event(), null, findingThatOpens(way.get().guard()));
+        }
+        return machine.fire(UpdateEvent.valueOf(journaled), null);
+    }
+
+    private static Finding findingThatOpens(TransitionGuard guard) {
+        return switch (guard) {
+            case NEW_OS_CAME_UP -> new BootCheck("B", 3, 3, true, 1, 3, "B", "replayed");
+            case BOOTLOADER_FELL_BACK -> new BootCheck("A", 2, 3, true, 3, 3, "B", "replayed");
+            case HEALTHY -> HealthFinding.healthy();
+            case UNHEALTHY -> HealthFinding.unhealthy("replayed");
+            case ATTEMPTS_LEFT, ATTEMPT_LIMIT_REACHED -> throw new IllegalArgumentException(guard
+                    + " decides on the context, not on a finding");
+        };
     }
 
     private static void check(List<String> out, String at, UpdateMachine.Fired fired, UpdateState to, String event) {

@@ -4,7 +4,6 @@ import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
-import org.springframework.messaging.Message;
 import org.springframework.messaging.support.MessageBuilder;
 import org.springframework.statemachine.StateContext;
 import org.springframework.statemachine.StateMachine;
@@ -23,6 +22,7 @@ import reactor.core.publisher.Mono;
 public final class UpdateMachine {
     private static final String CONTEXT = "context";
     private static final String REASON = "reason";
+    private static final String FINDING = "finding";
 
     /** What one accepted event did. */
     public record Fired(UpdateState from, UpdateEvent event, UpdateState to, String reason) {}
@@ -45,7 +45,8 @@ public final class UpdateMachine {
     /**
      * The transitions as the built Spring machine holds them (not as the table lists them), so that the generated
      * diagrams can never show something other than what runs. Spring keeps guards and actions only as wrapped
-     * functions, so their names come from the table row with the same source, event and target.
+     * functions, so their types come from the table row with the same source, event and target (unique: the
+     * table is refused otherwise).
      */
     public List<Transition> definition() {
         List<Transition> out = new ArrayList<>();
@@ -55,11 +56,11 @@ public final class UpdateMachine {
             UpdateState target = t.getTarget().getId();
             Transition row = TransitionTable.ROWS.stream()
                     .filter(r -> r.source() == source && r.event() == event && r.target() == target)
-                    .findFirst().orElse(null);
-            String guard = t.getGuard() == null ? null : row != null && row.guard() != null ? row.guard() : "unnamed";
+                    .findFirst().orElseThrow(() -> new IllegalStateException("the built machine has a transition"
+                            + " the table does not list: " + source + " -" + event + "-> " + target));
             boolean acts = t.getActions() != null && !t.getActions().isEmpty();
-            String action = !acts ? null : row != null && row.action() != null ? row.action() : "unnamed";
-            out.add(new Transition(source, event, target, guard, action));
+            out.add(new Transition(source, event, target, t.getGuard() == null ? null : row.guard(),
+                    acts ? row.action() : null));
         }
         return out;
     }
@@ -105,9 +106,17 @@ public final class UpdateMachine {
 
     /**
      * Sends one event. The loop guard may turn it into {@link UpdateEvent#LOOP_DETECTED}; the returned record says
-     * which event was applied.
+     * which event was applied, as the journal records it.
      */
     public Fired fire(UpdateEvent event, String reason) {
+        return fire(event, reason, null);
+    }
+
+    /**
+     * Sends one event with what a check found; where the table's guards choose on a {@link Finding}, it must be
+     * given. Its problem, if any, is the transition's reason.
+     */
+    public Fired fire(UpdateEvent event, String reason, Finding finding) {
         UpdateState from = state();
         UpdateContext ctx = context();
         if (ctx != null && event != UpdateEvent.START && event != UpdateEvent.LOOP_DETECTED
@@ -116,34 +125,34 @@ public final class UpdateMachine {
             reason = "loop detected: " + ctx.transitions + " transitions in this update (ceiling "
                     + limits.loopCeiling() + ")";
             event = UpdateEvent.LOOP_DETECTED;
+            finding = null;
         }
-        Message<UpdateEvent> msg = reason == null
-                ? MessageBuilder.withPayload(event).build()
-                : MessageBuilder.withPayload(event).setHeader(REASON, reason).build();
-        StateMachineEventResult<UpdateState, UpdateEvent> result = machine.sendEvent(Mono.just(msg)).blockLast();
+        if (finding == null && TransitionTable.decidedByFinding(from, event)) {
+            throw new IllegalArgumentException(event + " in " + from + " needs the check's finding: its guards"
+                    + " choose the way on it");
+        }
+        if (reason == null && finding != null) {
+            reason = finding.problem();
+        }
+        MessageBuilder<UpdateEvent> msg = MessageBuilder.withPayload(event);
+        if (reason != null) {
+            msg.setHeader(REASON, reason);
+        }
+        if (finding != null) {
+            msg.setHeader(FINDING, finding);
+        }
+        StateMachineEventResult<UpdateState, UpdateEvent> result = machine.sendEvent(Mono.just(msg.build()))
+                .blockLast();
         if (result == null || result.getResultType() != StateMachineEventResult.ResultType.ACCEPTED) {
             throw new RefusedEvent(from, event);
         }
         UpdateContext after = context();
         after.transitions++;
-        return new Fired(from, event, state(), reason);
+        UpdateState to = state();
+        return new Fired(from, TransitionTable.taken(from, event, to).journaledEvent(), to, reason);
     }
 
     private static StateMachine<UpdateState, UpdateEvent> build(MachineLimits limits) {
-        Map<String, Guard<UpdateState, UpdateEvent>> guards = Map.of(
-                TransitionTable.ATTEMPTS_LEFT, c -> ctx(c).attempts < limits.attemptLimit(),
-                TransitionTable.ATTEMPT_LIMIT_REACHED, c -> ctx(c).attempts >= limits.attemptLimit());
-        Map<String, Action<UpdateState, UpdateEvent>> actions = Map.of(
-                TransitionTable.BEGIN_UPDATE, UpdateMachine::beginUpdate,
-                TransitionTable.COUNT_ATTEMPT, c -> ctx(c).attempts++,
-                TransitionTable.RECORD_REASON, UpdateMachine::recordReason,
-                TransitionTable.RECORD_ATTEMPT_LIMIT, c -> {
-                    UpdateContext ctx = ctx(c);
-                    if (ctx.reason == null) {
-                        ctx.reason = "attempt limit reached: the update was interrupted " + ctx.attempts
-                                + " times before its commit point";
-                    }
-                });
         try {
             StateMachineBuilder.Builder<UpdateState, UpdateEvent> b = StateMachineBuilder.builder();
             b.configureConfiguration().withConfiguration().autoStartup(false).machineId("hupd-update");
@@ -152,10 +161,10 @@ public final class UpdateMachine {
             for (Transition row : TransitionTable.ROWS) {
                 var t = transitions.withExternal().source(row.source()).target(row.target()).event(row.event());
                 if (row.guard() != null) {
-                    t.guard(lookup(guards, row.guard()));
+                    t.guard(guard(row.guard(), limits));
                 }
                 if (row.action() != null) {
-                    t.action(lookup(actions, row.action()));
+                    t.action(action(row.action()));
                 }
             }
             StateMachine<UpdateState, UpdateEvent> sm = b.build();
@@ -166,12 +175,38 @@ public final class UpdateMachine {
         }
     }
 
-    private static <T> T lookup(Map<String, T> named, String name) {
-        T t = named.get(name);
-        if (t == null) {
-            throw new IllegalStateException("transition table names an unknown guard or action: " + name);
-        }
-        return t;
+    private static Guard<UpdateState, UpdateEvent> guard(TransitionGuard g, MachineLimits limits) {
+        return switch (g) {
+            case ATTEMPTS_LEFT -> c -> ctx(c).attempts < limits.attemptLimit();
+            case ATTEMPT_LIMIT_REACHED -> c -> ctx(c).attempts >= limits.attemptLimit();
+            case NEW_OS_CAME_UP -> c -> !fellBack(c);
+            case BOOTLOADER_FELL_BACK -> UpdateMachine::fellBack;
+            case HEALTHY -> UpdateMachine::healthy;
+            case UNHEALTHY -> c -> !healthy(c);
+        };
+    }
+
+    private static Action<UpdateState, UpdateEvent> action(TransitionAction a) {
+        return switch (a) {
+            case BEGIN_UPDATE -> UpdateMachine::beginUpdate;
+            case COUNT_ATTEMPT -> c -> ctx(c).attempts++;
+            case RECORD_REASON -> UpdateMachine::recordReason;
+            case RECORD_ATTEMPT_LIMIT -> c -> {
+                UpdateContext ctx = ctx(c);
+                if (ctx.reason == null) {
+                    ctx.reason = "attempt limit reached: the update was interrupted " + ctx.attempts
+                            + " times before its commit point";
+                }
+            };
+        };
+    }
+
+    private static boolean fellBack(StateContext<UpdateState, UpdateEvent> c) {
+        return c.getMessageHeader(FINDING) instanceof BootCheck b && b.bootloaderFellBack();
+    }
+
+    private static boolean healthy(StateContext<UpdateState, UpdateEvent> c) {
+        return c.getMessageHeader(FINDING) instanceof HealthFinding h && h.isHealthy();
     }
 
     private static UpdateContext ctx(StateContext<UpdateState, UpdateEvent> c) {

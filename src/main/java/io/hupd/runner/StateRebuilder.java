@@ -1,88 +1,53 @@
 package io.hupd.runner;
 
+import io.hupd.machine.RecoveryPlan;
 import io.hupd.machine.UpdateContext;
 import io.hupd.machine.UpdateState;
-import io.hupd.ports.BootSettings;
 import io.hupd.ports.Device;
-import io.hupd.ports.StatePartition;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
-import java.util.Optional;
 import java.util.stream.Stream;
 
 /**
- * When hupd's database is missing or corrupt, the update's state is read back from the ground truth: the boot
- * settings, the breadcrumbs, hupd's slot status marks and its scratch folders in the data partition (SPEC §6).
- * The database only ever says where an update was; these say which OS boots.
+ * When hupd's database is missing or corrupt, the update's context is rebuilt from the ground truth as far as
+ * the disk tells (SPEC §6): the recovery table decides the state from the boot settings, the breadcrumbs and
+ * the leftovers found here; this reads the versions and ids that go with it.
  */
 final class StateRebuilder {
-    /** The state the update is put in, with a context rebuilt as far as the disk tells. */
-    record Rebuilt(UpdateState state, UpdateContext context, String evidence) {}
-
     private final Device device;
 
     StateRebuilder(Device device) {
         this.device = device;
     }
 
-    /** Empty when nothing on disk shows an update in flight. */
-    Optional<Rebuilt> rebuild() throws IOException {
-        String booted = device.slots().activeSlot();
-        boolean breadcrumbs = device.state().has(StatePartition.HEALTH_BREADCRUMB)
-                || device.state().has(StatePartition.ALTBOOT_BREADCRUMB);
-        List<String> leftovers = leftoverUpdates();
-        BootSettings settings;
-        try {
-            settings = device.bootloader().read();
-        } catch (IOException e) {
-            if (!breadcrumbs && leftovers.isEmpty()) {
-                // nothing shows an update in flight; the coherence checks report the settings themselves
-                return Optional.empty();
-            }
-            throw e;
-        }
-
-        if (settings.upgradeAvailable()) {
-            // The switch happened: a trial is on. The old OS is the slot the settings do not name.
-            String target = device.slots().slotOfPartition(settings.rootPart()).orElse(booted);
-            String old = "A".equals(target) ? "B" : "A";
-            UpdateContext ctx = context(leftovers, old, target);
-            ctx.targetVersion = device.slots().verifiedVersion(target)
-                    .orElse(device.slots().osRelease(target).get("VERSION_ID"));
-            if (!breadcrumbs) {
-                // Without them neither guard would act; the trial must stay guarded.
-                device.state().arm(device.state().vpnWasOnline().orElse(false));
-            }
-            ctx.vpnWasOnline = device.state().vpnWasOnline().orElse(false);
-            return Optional.of(new Rebuilt(UpdateState.REBOOTING, ctx, "boot settings name partition "
-                    + settings.rootPart() + " with upgrade_available=1"));
-        }
-        if (breadcrumbs || !leftovers.isEmpty()) {
-            // Armed or half done, and no trial on: the settings name the OS to keep; put everything else back.
-            String active = device.slots().slotOfPartition(settings.rootPart()).orElse(booted);
-            UpdateContext ctx = context(leftovers, active, "A".equals(active) ? "B" : "A");
-            ctx.reason = "the state database was lost during an update before its commit point; reverted";
-            return Optional.of(new Rebuilt(UpdateState.REVERTING, ctx, breadcrumbs ? "breadcrumbs without a switch"
-                    : "leftovers of update " + leftovers.get(0) + " in the data partition"));
-        }
-        return Optional.empty();
-    }
-
-    private UpdateContext context(List<String> leftovers, String active, String spare) throws IOException {
+    /** The context for the state the recovery table rebuilt; arms the trial's guards when the table says so. */
+    UpdateContext context(RecoveryPlan.Rebuild r, List<String> leftovers) throws IOException {
         UpdateContext ctx = new UpdateContext();
         ctx.updateId = leftovers.isEmpty() ? "rebuilt-" + device.clock().now().getEpochSecond() : leftovers.get(0);
         ctx.startedAt = device.clock().now().toString();
-        ctx.activeSlot = active;
-        ctx.spareSlot = spare;
-        ctx.fromVersion = device.slots().osRelease(active).get("VERSION_ID");
+        ctx.activeSlot = r.activeSlot();
+        ctx.spareSlot = r.spareSlot();
+        ctx.fromVersion = device.slots().osRelease(r.activeSlot()).get("VERSION_ID");
+        if (r.state() == UpdateState.REBOOTING) {
+            ctx.targetVersion = device.slots().verifiedVersion(r.spareSlot())
+                    .orElse(device.slots().osRelease(r.spareSlot()).get("VERSION_ID"));
+            if (r.armTrial()) {
+                // Without breadcrumbs neither guard would act; the trial must stay guarded.
+                device.state().arm(device.state().vpnWasOnline().orElse(false));
+            }
+            ctx.vpnWasOnline = device.state().vpnWasOnline().orElse(false);
+        } else {
+            ctx.reason = "the state database was lost during an update before its commit point; reverted";
+        }
         return ctx;
     }
 
-    /** Update ids that left a boot backup or a work folder behind (newest name last). */
-    private List<String> leftoverUpdates() throws IOException {
+    /** Update ids that left a boot backup or a work folder behind (newest name first). */
+    List<String> leftoverUpdates() throws IOException {
         List<String> ids = new ArrayList<>();
         for (Path parent : new Path[] {device.data().bootBackupDir("x").getParent(),
                 device.data().workDir("x").getParent()}) {
@@ -95,7 +60,7 @@ final class StateRebuilder {
             }
         }
         ids.sort(null);
-        java.util.Collections.reverse(ids);
+        Collections.reverse(ids);
         return ids;
     }
 }

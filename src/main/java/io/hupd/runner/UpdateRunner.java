@@ -117,10 +117,20 @@ public final class UpdateRunner {
                 device.supervisor().stop();
             }
             StepOutcome outcome = runStep(state, step.get());
-            if (outcome == null || outcome.event() == null) {
+            if (outcome == null) {
                 return state;
             }
-            fire(outcome.event(), outcome.reason());
+            if (outcome.change() != null) {
+                // the one place a step's change reaches the context: persisted with the transition that follows
+                outcome.change().applyTo(machine.context());
+            }
+            if (outcome.event() == null) {
+                if (outcome.change() != null) {
+                    store.updateContext(machine.context());
+                }
+                return state;
+            }
+            persist(machine.fire(outcome.event(), outcome.reason(), outcome.finding()));
         }
     }
 

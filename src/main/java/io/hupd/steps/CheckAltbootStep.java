@@ -1,14 +1,14 @@
 package io.hupd.steps;
 
+import io.hupd.machine.BootCheck;
 import io.hupd.machine.UpdateContext;
-import io.hupd.machine.UpdateEvent;
 import io.hupd.ports.BootSettings;
 import io.hupd.ports.Device;
 import io.hupd.ports.StatePartition;
 
 /**
- * CHECKING_ALTBOOT — rollback-altboot (SPEC §5.1): after a power-on, if the booted root is not the one the boot
- * settings name, the bootloader fell back: the new OS never came up.
+ * CHECKING_ALTBOOT — rollback-altboot (SPEC §5.1): after a power-on, gathers which root came up and what the boot
+ * settings name; the machine's guards decide from that whether the bootloader fell back.
  */
 public final class CheckAltbootStep implements Step {
     private final Device device;
@@ -21,13 +21,12 @@ public final class CheckAltbootStep implements Step {
     public StepOutcome run(UpdateContext ctx, StepLog log) throws Exception {
         String booted = device.slots().activeSlot();
         BootSettings settings = device.bootloader().read();
-        int bootedPart = device.slots().partitionOf(booted);
-        if (device.state().has(StatePartition.ALTBOOT_BREADCRUMB) && settings.rootPart() != bootedPart) {
-            return StepOutcome.of(UpdateEvent.ALTBOOT_DETECTED, "the new OS " + ctx.targetVersion + " (slot "
-                    + ctx.spareSlot + ") did not come up: the bootloader fell back to slot " + booted
-                    + " (bootcount " + settings.bootcount() + ", limit " + device.bootloader().bootLimit() + ")");
+        BootCheck check = new BootCheck(booted, device.slots().partitionOf(booted), settings.rootPart(),
+                device.state().has(StatePartition.ALTBOOT_BREADCRUMB), settings.bootcount(),
+                device.bootloader().bootLimit(), ctx.spareSlot, ctx.targetVersion);
+        if (!check.bootloaderFellBack()) {
+            log.info("booted slot " + booted + " as the boot settings name");
         }
-        log.info("booted slot " + booted + " as the boot settings name");
-        return StepOutcome.succeeded();
+        return StepOutcome.found(check);
     }
 }

@@ -23,11 +23,9 @@ import java.util.List;
  */
 public final class FetchStep implements Step {
     private final Device device;
-    private final PreflightStep deviceCheck;
 
     public FetchStep(Device device) {
         this.device = device;
-        this.deviceCheck = new PreflightStep(device);
     }
 
     @Override
@@ -53,7 +51,7 @@ public final class FetchStep implements Step {
                 ImageSource source = delta ? images.openDelta(ref, ctx.images) : images.open(ref);
                 log.info("fetching " + kind + " " + ref);
                 ResolvedImage image = pinnedOrResolve(work, source);
-                String wrong = deviceCheck.deviceMismatch(image);
+                String wrong = ImageForThisDevice.mismatch(device, image);
                 if (wrong != null) {
                     throw new java.io.IOException(wrong);
                 }

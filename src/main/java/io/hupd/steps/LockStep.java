@@ -16,13 +16,19 @@ public final class LockStep implements Step {
 
     @Override
     public StepOutcome run(UpdateContext ctx, StepLog log) throws Exception {
-        ctx.activeSlot = device.slots().activeSlot();
-        ctx.spareSlot = device.slots().spareSlot();
-        ctx.fromVersion = device.slots().osRelease(ctx.activeSlot).get("VERSION_ID");
-        ctx.supervisorVersionBefore = device.supervisor().version().orElse(null);
-        ctx.vpnWasOnline = device.system().vpnOnline();
-        log.info("update " + ctx.updateId + ": " + ctx.fromVersion + " (slot " + ctx.activeSlot + ") -> "
-                + ctx.targetVersion + " (slot " + ctx.spareSlot + ")");
-        return StepOutcome.succeeded();
+        String active = device.slots().activeSlot();
+        String spare = device.slots().spareSlot();
+        String fromVersion = device.slots().osRelease(active).get("VERSION_ID");
+        String supervisor = device.supervisor().version().orElse(null);
+        boolean vpnOnline = device.system().vpnOnline();
+        log.info("update " + ctx.updateId + ": " + fromVersion + " (slot " + active + ") -> "
+                + ctx.targetVersion + " (slot " + spare + ")");
+        return StepOutcome.succeeded().with(c -> {
+            c.activeSlot = active;
+            c.spareSlot = spare;
+            c.fromVersion = fromVersion;
+            c.supervisorVersionBefore = supervisor;
+            c.vpnWasOnline = vpnOnline;
+        });
     }
 }

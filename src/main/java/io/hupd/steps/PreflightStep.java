@@ -13,7 +13,6 @@ import io.hupd.ports.ImageSourceFactory;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
 /**
  * PREFLIGHT: the coherence checks of SPEC §3 step 2. Each failure is one clear line and nothing on the device
@@ -92,7 +91,7 @@ public final class PreflightStep implements Step {
                 ImageSource source = ref.equals(ctx.delta) ? images.openDelta(ref, ctx.images)
                         : images.open(ref);
                 ResolvedImage image = source.resolve();
-                String wrong = deviceMismatch(image);
+                String wrong = ImageForThisDevice.mismatch(device, image);
                 if (wrong != null) {
                     mismatch = wrong;
                     problems.add(ref + ": " + wrong);
@@ -159,31 +158,14 @@ public final class PreflightStep implements Step {
         }
         long capacity = device.slots().capacityBytes(ctx.spareSlot);
         if (size > capacity) {
-            return "the filesystem image " + image.reference() + " (" + mib(size) + " MiB) does not fit in slot "
-                    + ctx.spareSlot + " (" + mib(capacity) + " MiB)";
+            return "the filesystem image " + image.reference() + " (" + Sizes.mib(size) + " MiB) does not fit in"
+                    + " slot " + ctx.spareSlot + " (" + Sizes.mib(capacity) + " MiB)";
         }
         return null;
     }
 
+    /** {@link Sizes#mib}, kept only until FsImageInstall (the filesystem-image change's file) calls that. */
     static long mib(long bytes) {
-        return (bytes + (1 << 20) - 1) >> 20;
-    }
-
-    /** Device type and architecture from the image config (the os-release inside is checked again before writing). */
-    String deviceMismatch(ResolvedImage image) throws IOException {
-        String floor = SecurityFloor.problem(device.state(), image);
-        if (floor != null) {
-            return floor;
-        }
-        Map<String, String> labels = image.labels() == null ? Map.of() : image.labels();
-        String type = labels.get("io.balena.device-type");
-        if (type != null && !type.equals(device.deviceType())) {
-            return "the image is for device type " + type + ", this device is " + device.deviceType();
-        }
-        if (image.architecture() != null && !image.architecture().equals(device.architecture())) {
-            return "the image is for architecture " + image.architecture() + ", this device is "
-                    + device.architecture();
-        }
-        return null;
+        return Sizes.mib(bytes);
     }
 }

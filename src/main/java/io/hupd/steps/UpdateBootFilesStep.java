@@ -13,15 +13,7 @@ import java.nio.file.Path;
  * overwritten.
  */
 public final class UpdateBootFilesStep implements Step {
-    /** balena's dry-run rule: the boot partition must keep this much free after the update. */
-    public static final long MINIMUM_FREE_AFTER = 512 * 1024;
-
     private final Device device;
-
-    static String spaceMessage(long needed, long free) {
-        return "not enough space on the boot partition: the new boot files need " + needed + " more bytes, "
-                + free + " are free, and " + MINIMUM_FREE_AFTER + " must stay free";
-    }
 
     public UpdateBootFilesStep(Device device) {
         this.device = device;
@@ -41,8 +33,9 @@ public final class UpdateBootFilesStep implements Step {
         if (!device.boot().hasCompleteBackup(backup)) {
             long needed = device.boot().bytesNeeded(newBoot, device.bootFilePolicy());
             long free = device.boot().freeBytes();
-            if (free - needed < MINIMUM_FREE_AFTER) {
-                return StepOutcome.failed(spaceMessage(needed, free));
+            String problem = BootPartitionSpace.problem(needed, free);
+            if (problem != null) {
+                return StepOutcome.failed(problem);
             }
             device.boot().backup(backup, device.bootFilePolicy());
         }

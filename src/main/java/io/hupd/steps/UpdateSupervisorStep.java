@@ -28,9 +28,8 @@ public final class UpdateSupervisorStep implements Step {
             return StepOutcome.succeeded();
         }
         device.supervisor().install(shipped);
-        ctx.supervisorUpdated = true;
         log.info("supervisor updated " + installed.orElse("(none)") + " -> " + shipped);
-        return StepOutcome.succeeded();
+        return StepOutcome.succeeded().with(c -> c.supervisorUpdated = true);
     }
 
     private static boolean newer(String a, String b) {

@@ -179,15 +179,16 @@ public final class WriteRootfsStep implements Step {
         // ext4 needs room for its own metadata (inode tables, journal): ask for a tenth more plus 4 MiB.
         long capacity = device.slots().capacityBytes(ctx.spareSlot);
         if (treeBytes + treeBytes / 10 + (4 << 20) > capacity) {
-            return "the new root filesystem (" + PreflightStep.mib(treeBytes) + " MiB) does not fit in slot "
-                    + ctx.spareSlot + " (" + PreflightStep.mib(capacity) + " MiB)";
+            return "the new root filesystem (" + Sizes.mib(treeBytes) + " MiB) does not fit in slot "
+                    + ctx.spareSlot + " (" + Sizes.mib(capacity) + " MiB)";
         }
         // balena's dry run, before anything is written: the boot partition must keep 512 KiB free.
         if (root.bootFiles() != null) {
             long needed = device.boot().bytesNeeded(root.bootFiles(), device.bootFilePolicy());
             long free = device.boot().freeBytes();
-            if (free - needed < UpdateBootFilesStep.MINIMUM_FREE_AFTER) {
-                return UpdateBootFilesStep.spaceMessage(needed, free);
+            String problem = BootPartitionSpace.problem(needed, free);
+            if (problem != null) {
+                return problem;
             }
         }
         return null;

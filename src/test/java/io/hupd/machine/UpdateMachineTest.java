@@ -27,8 +27,8 @@ class UpdateMachineTest {
         m.fire(SUCCEEDED, null);
         assertEquals(REBOOTING, m.state());
         m.fire(BOOTED, null);
-        m.fire(SUCCEEDED, null);
-        m.fire(SUCCEEDED, null);
+        m.fire(SUCCEEDED, null, new BootCheck("B", 3, 3, true, 1, 3, "B", "2.0.0"));
+        m.fire(SUCCEEDED, null, HealthFinding.healthy());
         assertEquals(COMMITTING, m.state());
         m.fire(SUCCEEDED, null);
         assertEquals(COMMITTED, m.state());
@@ -92,6 +92,35 @@ class UpdateMachineTest {
         c.transitions = 12;
         after.restore(HEALTH_CHECKING, c);
         assertEquals(ROLLING_BACK_HEALTH, after.fire(BOOTED, null).to());
+    }
+
+    @Test
+    void afterTheFirstBootTheGuardsChooseOnWhatTheChecksFound() {
+        UpdateMachine m = new UpdateMachine(MachineLimits.DEFAULT);
+        m.restore(CHECKING_ALTBOOT, fresh());
+        UpdateMachine.Fired fellBack = m.fire(SUCCEEDED, null, new BootCheck("A", 2, 3, true, 3, 3, "B", "2.0.0"));
+        assertEquals(ROLLING_BACK_ALTBOOT, fellBack.to());
+        assertEquals(ALTBOOT_DETECTED, fellBack.event(), "journaled under the name history has always shown");
+        assertTrue(m.context().reason.startsWith("the new OS 2.0.0 (slot B) did not come up"), m.context().reason);
+
+        m.restore(CHECKING_ALTBOOT, fresh());
+        UpdateMachine.Fired unarmed = m.fire(SUCCEEDED, null, new BootCheck("A", 2, 3, false, 0, 3, "B", "2.0.0"));
+        assertEquals(HEALTH_CHECKING, unarmed.to(), "without the breadcrumb no trial is guarded");
+        assertEquals(SUCCEEDED, unarmed.event());
+
+        UpdateMachine.Fired sick = m.fire(SUCCEEDED, null, HealthFinding.unhealthy("health check failed: engine"));
+        assertEquals(ROLLING_BACK_HEALTH, sick.to());
+        assertEquals(UpdateEvent.UNHEALTHY, sick.event());
+        assertEquals("health check failed: engine", sick.reason());
+        assertEquals("health check failed: engine", m.context().reason);
+    }
+
+    @Test
+    void aCheckWithoutItsFindingIsRefused() {
+        UpdateMachine m = new UpdateMachine(MachineLimits.DEFAULT);
+        m.restore(HEALTH_CHECKING, fresh());
+        assertThrows(IllegalArgumentException.class, () -> m.fire(SUCCEEDED, null));
+        assertEquals(HEALTH_CHECKING, m.state());
     }
 
     @Test

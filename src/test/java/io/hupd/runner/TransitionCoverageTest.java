@@ -308,7 +308,7 @@ class TransitionCoverageTest {
         }
         Set<String> missing = new TreeSet<>();
         for (Transition t : TransitionTable.ROWS) {
-            String key = t.source() + " " + t.event() + " " + t.target();
+            String key = t.source() + " " + t.journaledEvent() + " " + t.target();
             if (!TAKEN.contains(key)) {
                 missing.add(key);
             }
