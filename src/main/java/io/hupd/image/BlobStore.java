@@ -1,7 +1,7 @@
 package io.hupd.image;
 
 import io.hupd.fs.AtomicFiles;
-import io.hupd.ports.ImageSourceException;
+import io.hupd.image.oci.ImageSourceException;
 import io.hupd.ports.Progress;
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,7 +1,7 @@
 package io.hupd.image;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.hupd.ports.ImageSourceException;
+import io.hupd.image.oci.ImageSourceException;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;

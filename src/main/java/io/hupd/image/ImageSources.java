@@ -1,13 +1,13 @@
 package io.hupd.image;
 
 import io.hupd.image.delta.DeltaSource;
+import io.hupd.image.fetch.ImageSource;
+import io.hupd.image.fetch.ImageSourceFactory;
 import io.hupd.image.registry.RegistryClient;
 import io.hupd.image.registry.RegistryOptions;
 import io.hupd.image.registry.RegistrySettings;
 import io.hupd.image.registry.RegistryTls;
 import io.hupd.image.trust.TrustStore;
-import io.hupd.ports.ImageSource;
-import io.hupd.ports.ImageSourceFactory;
 import io.hupd.ports.UserInputException;
 import java.util.List;
 import java.util.Locale;

@@ -9,7 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.hupd.ports.ImageSourceException;
+import io.hupd.image.oci.ImageSourceException;
 import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.Map;

@@ -1,11 +1,11 @@
 package io.hupd.image;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.hupd.image.fetch.ImageSource;
+import io.hupd.image.oci.ImageSourceException;
 import io.hupd.image.trust.SignatureFetcher;
 import io.hupd.image.trust.SimpleSigning;
 import io.hupd.image.trust.TrustStore;
-import io.hupd.ports.ImageSource;
-import io.hupd.ports.ImageSourceException;
 import io.hupd.ports.Progress;
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,10 +1,10 @@
 package io.hupd.image;
 
 import io.hupd.fs.AtomicFiles;
+import io.hupd.image.oci.ImageSourceException;
 import io.hupd.image.registry.RegistryClient.BlobBody;
 import io.hupd.image.registry.RegistryException;
 import io.hupd.ports.DataPartition;
-import io.hupd.ports.ImageSourceException;
 import io.hupd.ports.Progress;
 import java.io.FileOutputStream;
 import java.io.IOException;

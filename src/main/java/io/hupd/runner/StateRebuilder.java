@@ -1,9 +1,9 @@
 package io.hupd.runner;
 
+import io.hupd.device.Device;
 import io.hupd.machine.UpdateContext;
 import io.hupd.machine.UpdateState;
 import io.hupd.ports.BootSettings;
-import io.hupd.ports.Device;
 import io.hupd.ports.StatePartition;
 import java.io.IOException;
 import java.nio.file.Files;

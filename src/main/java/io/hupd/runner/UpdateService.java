@@ -1,16 +1,16 @@
 package io.hupd.runner;
 
+import io.hupd.device.Device;
 import io.hupd.machine.MachineLimits;
 import io.hupd.machine.Phase;
-import io.hupd.machine.RecoveryTable;
 import io.hupd.machine.RecoveryTable.Trigger;
+import io.hupd.machine.RecoveryTable;
 import io.hupd.machine.UpdateContext;
 import io.hupd.machine.UpdateEvent;
 import io.hupd.machine.UpdateMachine;
 import io.hupd.machine.UpdateState;
 import io.hupd.persistence.StateStore;
 import io.hupd.persistence.StoredState;
-import io.hupd.ports.Device;
 import io.hupd.ports.UserInputException;
 import io.hupd.steps.OsVersion;
 import io.hupd.steps.SwitchBootStep;

@@ -1,5 +1,6 @@
 package io.hupd.steps;
 
+import io.hupd.device.Device;
 import io.hupd.fs.Trees;
 import io.hupd.image.BlobStore;
 import io.hupd.image.Descriptor;
@@ -8,7 +9,6 @@ import io.hupd.image.FsImages;
 import io.hupd.image.LayerFlattener;
 import io.hupd.image.ResolvedImage;
 import io.hupd.machine.UpdateContext;
-import io.hupd.ports.Device;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

@@ -4,8 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-
-import io.hupd.ports.ImageSourceException;
+import io.hupd.image.oci.ImageSourceException;
 import io.hupd.ports.Progress;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;

@@ -5,8 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-
-import io.hupd.ports.ImageSourceException;
+import io.hupd.image.oci.ImageSourceException;
 import io.hupd.ports.Progress;
 import io.hupd.ports.UserInputException;
 import java.io.IOException;

@@ -7,21 +7,20 @@ import io.hupd.adapters.bootloader.Bootloaders;
 import io.hupd.adapters.fs.BootDirectory;
 import io.hupd.adapters.fs.RollForwardFiles;
 import io.hupd.adapters.fs.StateDirectory;
+import io.hupd.device.Device;
 import io.hupd.fs.AtomicFiles;
 import io.hupd.fs.BoundedFiles;
+import io.hupd.image.fetch.ImageSourceFactory;
 import io.hupd.ports.BootSettings;
 import io.hupd.ports.Bootloader;
 import io.hupd.ports.Clock;
 import io.hupd.ports.DataPartition;
-import io.hupd.ports.Device;
-import io.hupd.ports.ImageSourceFactory;
 import io.hupd.ports.Power;
 import io.hupd.ports.RunningSystem;
 import io.hupd.ports.StatePartition;
 import io.hupd.ports.Supervisor;
 import io.hupd.ports.UserInputException;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
@@ -138,7 +137,7 @@ public final class SimDevice {
     public PowerOn powerOn() throws IOException {
         int part;
         try {
-            part = bootloader().firmwareSelectRoot();
+            part = SimFirmware.selectRoot(bootloader());
         } catch (IOException e) {
             writeRun("power", "reset: the bootloader cannot read its settings (" + e.getMessage() + ")");
             return new PowerOn(false, null, "bootloader settings unreadable: " + e.getMessage());

@@ -4,16 +4,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import io.hupd.image.BlobStore;
 import io.hupd.image.Descriptor;
 import io.hupd.image.ImageReference;
 import io.hupd.image.ImageSources;
 import io.hupd.image.ResolvedImage;
+import io.hupd.image.fetch.ImageSourceFactory;
+import io.hupd.image.oci.ImageSourceException;
 import io.hupd.image.registry.RegistryClient;
 import io.hupd.image.registry.RegistryOptions;
-import io.hupd.ports.ImageSourceException;
-import io.hupd.ports.ImageSourceFactory;
 import io.hupd.ports.Progress;
 import io.hupd.testkit.TestRig;
 import java.io.ByteArrayOutputStream;

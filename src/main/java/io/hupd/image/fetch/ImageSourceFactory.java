@@ -1,4 +1,4 @@
-package io.hupd.ports;
+package io.hupd.image.fetch;
 
 import io.hupd.image.delta.DeltaSource;
 import io.hupd.image.registry.RegistryClient;

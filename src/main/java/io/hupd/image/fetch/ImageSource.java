@@ -1,7 +1,9 @@
-package io.hupd.ports;
+package io.hupd.image.fetch;
 
 import io.hupd.image.BlobStore;
 import io.hupd.image.ResolvedImage;
+import io.hupd.image.oci.ImageSourceException;
+import io.hupd.ports.Progress;
 import java.io.IOException;
 
 /**

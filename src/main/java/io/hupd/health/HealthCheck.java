@@ -1,4 +1,4 @@
-package io.hupd.ports;
+package io.hupd.health;
 
 /** One post-boot health check. Required checks decide the verdict; wanted checks only log (greenboot's split). */
 public interface HealthCheck {

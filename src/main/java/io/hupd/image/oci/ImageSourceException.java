@@ -1,4 +1,4 @@
-package io.hupd.ports;
+package io.hupd.image.oci;
 
 import java.io.IOException;
 

@@ -1,4 +1,4 @@
-package io.hupd.ports;
+package io.hupd.health;
 
 import java.io.IOException;
 import java.util.List;
