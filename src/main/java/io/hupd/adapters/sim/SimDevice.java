@@ -8,6 +8,7 @@ import io.hupd.adapters.fs.BootDirectory;
 import io.hupd.adapters.fs.RollForwardFiles;
 import io.hupd.adapters.fs.StateDirectory;
 import io.hupd.device.Device;
+import io.hupd.domain.Slot;
 import io.hupd.fs.AtomicFiles;
 import io.hupd.fs.BoundedFiles;
 import io.hupd.image.fetch.ImageSourceFactory;
@@ -120,7 +121,7 @@ public final class SimDevice {
     /** The slot the running OS booted from (run/booted-slot, written at power-on). */
     public String bootedSlot() throws IOException {
         String s = readRun("booted-slot").orElse("");
-        if (!s.equals("A") && !s.equals("B")) {
+        if (Slot.named(s).isEmpty()) {
             throw new IOException("the simulated device has not booted (run/booted-slot is missing): run 'hupd boot'");
         }
         return s;
