@@ -185,8 +185,8 @@ public final class BlobCachePruner {
             try (DirectoryStream<Path> files = Files.newDirectoryStream(shaDir)) {
                 for (Path p : files) {
                     String name = p.getFileName().toString();
-                    String partialOf = name.startsWith(ResumableDownload.PARTIAL_PREFIX)
-                            ? name.substring(ResumableDownload.PARTIAL_PREFIX.length()) : null;
+                    String partialOf = name.startsWith(BlobStore.PARTIAL_PREFIX)
+                            ? name.substring(BlobStore.PARTIAL_PREFIX.length()) : null;
                     if (BLOB_NAME.matcher(name).matches()) {
                         if (!keepBlob.test(Digests.PREFIX + name)) {
                             c.remove(p, Kind.BLOB);

@@ -22,6 +22,11 @@ import java.util.concurrent.ThreadLocalRandom;
  * temp file, never a wrong blob under a digest name.
  */
 public final class BlobStore {
+    /**
+     * The name prefix of a blob a download has begun, kept across restarts for resume;
+     * {@link BlobCachePruner} removes those no update will resume.
+     */
+    public static final String PARTIAL_PREFIX = ".partial-";
     private static final int BUFFER = 128 * 1024;
     private final Path dir;
 
@@ -68,7 +73,7 @@ public final class BlobStore {
         try (java.nio.file.DirectoryStream<Path> files = Files.newDirectoryStream(dirOfBlobs)) {
             for (Path p : files) {
                 String name = p.getFileName().toString();
-                if (name.startsWith(".tmp-" + d.hex() + "-") || name.equals(ResumableDownload.PARTIAL_PREFIX + d.hex())) {
+                if (name.startsWith(".tmp-" + d.hex() + "-") || name.equals(PARTIAL_PREFIX + d.hex())) {
                     try {
                         long t = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS)
                                 .lastModifiedTime().toMillis();

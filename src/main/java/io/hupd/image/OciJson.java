@@ -19,7 +19,9 @@ import java.util.Map;
  * trailing garbage refused (two parsers that disagree on a duplicate key is how signed-manifest bypasses happen),
  * and every problem reported as one line naming the document.
  */
-final class OciJson {
+public final class OciJson {
+    /** The annotation an OCI layout's index.json names a tag with. */
+    public static final String REF_NAME = "org.opencontainers.image.ref.name";
     static final int MAX_DOCUMENT_BYTES = 4 * 1024 * 1024;
 
     static final ObjectMapper MAPPER = new ObjectMapper(JsonFactory.builder()

@@ -24,7 +24,6 @@ import java.util.Objects;
  * every document and blob is checked against its descriptor's digest and size.
  */
 public final class OciLayoutSource implements ImageSource {
-    static final String REF_NAME = "org.opencontainers.image.ref.name";
     private final ImageReference ref;
     private final String preferredArchitecture;
     private final TrustStore trust;
@@ -74,7 +73,7 @@ public final class OciLayoutSource implements ImageSource {
             @Override
             public byte[] manifest(String tag) throws IOException {
                 for (JsonNode m : index.path("manifests")) {
-                    if (tag.equals(m.path("annotations").path(REF_NAME).asText(null))) {
+                    if (tag.equals(m.path("annotations").path(OciJson.REF_NAME).asText(null))) {
                         return readBlob(OciJson.descriptor(m, indexWhat), "signature manifest");
                     }
                 }
@@ -118,7 +117,7 @@ public final class OciLayoutSource implements ImageSource {
                 throw new ImageSourceException(entryWhat + " is not a JSON object");
             }
             Map<String, String> annotations = OciJson.stringMap(m, "annotations", entryWhat);
-            String name = annotations.get(REF_NAME);
+            String name = annotations.get(OciJson.REF_NAME);
             if (name == null) {
                 continue;
             }

@@ -170,14 +170,14 @@ public final class OciLayoutWriter {
         ObjectNode platform = entry.putObject("platform");
         platform.put("architecture", architecture);
         platform.put("os", "linux");
-        entry.putObject("annotations").put(OciLayoutSource.REF_NAME, tag);
+        entry.putObject("annotations").put(OciJson.REF_NAME, tag);
 
         ArrayNode rewritten = OciJson.MAPPER.createArrayNode();
         boolean placed = false;
         JsonNode old = index.get("manifests");
         if (old != null) {
             for (JsonNode e : old) {
-                JsonNode name = e.path("annotations").path(OciLayoutSource.REF_NAME);
+                JsonNode name = e.path("annotations").path(OciJson.REF_NAME);
                 if (name.isTextual() && name.textValue().equals(tag)) {
                     if (!placed) {
                         rewritten.add(entry);

@@ -34,8 +34,6 @@ final class ResumableDownload {
         BlobBody open(long offset, long remaining) throws IOException;
     }
 
-    /** Kept across restarts for resume; {@link BlobCachePruner} removes those no update will resume. */
-    static final String PARTIAL_PREFIX = ".partial-";
     private static final int BUFFER = 128 * 1024;
     private final Descriptor d;
     private final BlobStore store;
@@ -61,7 +59,7 @@ final class ResumableDownload {
     }
 
     static Path partialPath(BlobStore store, Descriptor d) {
-        return store.path(d.digest()).resolveSibling(PARTIAL_PREFIX + d.hex());
+        return store.path(d.digest()).resolveSibling(BlobStore.PARTIAL_PREFIX + d.hex());
     }
 
     /** Bytes of this blob already verified-so-far in the cache (re-hashed), for the progress total. */

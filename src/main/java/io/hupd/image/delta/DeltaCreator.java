@@ -134,7 +134,7 @@ public final class DeltaCreator {
     static long uncompress(BlobStore store, Descriptor layer, String diffId, Path to, String what) throws IOException {
         MessageDigest md = Hashing.sha256();
         long size;
-        try (InputStream in = new DigestInputStream(open(store.path(layer.digest()), layer.mediaType(), what), md)) {
+        try (InputStream in = new DigestInputStream(DeltaLayers.open(store.path(layer.digest()), layer.mediaType(), what), md)) {
             size = Files.copy(in, to);
         }
         String actual = Hashing.digest(md.digest());
@@ -143,17 +143,5 @@ public final class DeltaCreator {
                     + ", its config says " + diffId);
         }
         return size;
-    }
-
-    static InputStream open(Path blob, String mediaType, String what) throws IOException {
-        InputStream raw = new java.io.BufferedInputStream(Files.newInputStream(blob), 1 << 16);
-        if (mediaType.endsWith("+gzip") || mediaType.endsWith(".tar.gzip")) {
-            return new GZIPInputStream(raw, 1 << 16);
-        }
-        if (mediaType.endsWith(".tar")) {
-            return raw;
-        }
-        raw.close();
-        throw new ImageSourceException(what + ": layer media type " + mediaType + " is not supported for deltas");
     }
 }

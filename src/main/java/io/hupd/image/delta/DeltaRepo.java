@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.hupd.fs.AtomicFiles;
 import io.hupd.image.Descriptor;
 import io.hupd.image.ImageReference;
+import io.hupd.image.OciJson;
 import io.hupd.image.oci.ImageSourceException;
 import io.hupd.image.registry.RegistryClient;
 import io.hupd.image.registry.RegistryOptions;
@@ -49,7 +50,6 @@ abstract class DeltaRepo {
 
     /** An OCI image layout; the delta is the manifest its index names with the reference's tag. */
     static final class Layout extends DeltaRepo {
-        private static final String REF_NAME = "org.opencontainers.image.ref.name";
         private final ImageReference ref;
 
         Layout(ImageReference ref) {
@@ -73,7 +73,7 @@ abstract class DeltaRepo {
                 throw new DeltaMissingException(ref + ": no OCI layout at " + dir());
             }
             for (JsonNode m : index.path("manifests")) {
-                if (ref.tag().equals(m.path("annotations").path(REF_NAME).asText(null))) {
+                if (ref.tag().equals(m.path("annotations").path(OciJson.REF_NAME).asText(null))) {
                     String digest = m.path("digest").asText("");
                     if (!digest.matches("sha256:[0-9a-f]{64}")) {
                         throw new ImageSourceException(ref + ": index.json names a bad digest for the tag");
@@ -140,7 +140,7 @@ abstract class DeltaRepo {
             }
             ArrayNode kept = DeltaManifest.JSON.createArrayNode();
             for (JsonNode m : index.path("manifests")) {
-                if (!ref.tag().equals(m.path("annotations").path(REF_NAME).asText(null))) {
+                if (!ref.tag().equals(m.path("annotations").path(OciJson.REF_NAME).asText(null))) {
                     kept.add(m);
                 }
             }
@@ -149,7 +149,7 @@ abstract class DeltaRepo {
             entry.put("digest", digest);
             entry.put("size", manifest.length);
             entry.put("artifactType", DeltaManifest.ARTIFACT_TYPE);
-            entry.putObject("annotations").put(REF_NAME, ref.tag());
+            entry.putObject("annotations").put(OciJson.REF_NAME, ref.tag());
             index.set("manifests", kept);
             AtomicFiles.write(indexFile, DeltaManifest.JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(index));
         }

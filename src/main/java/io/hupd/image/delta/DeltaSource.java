@@ -215,7 +215,7 @@ public final class DeltaSource implements ImageSource {
             throw new ImageSourceException(ref + ": the delta is for another source version: its source layer "
                     + p.sourceDigest() + " is not in this device's cache");
         }
-        try (InputStream in = DeltaCreator.open(blob, compressed.mediaType(), ref.toString())) {
+        try (InputStream in = DeltaLayers.open(blob, compressed.mediaType(), ref.toString())) {
             store.put(tar, in, Progress.NONE);
         } catch (ImageSourceException e) {
             throw new ImageSourceException(ref + ": the cached source layer " + p.sourceDigest()
