@@ -3,7 +3,7 @@ package io.hupd.cli;
 import io.hupd.adapters.linux.RealDevice;
 import io.hupd.adapters.sim.SimDevice;
 import io.hupd.device.Device;
-import io.hupd.image.ImageSources;
+import io.hupd.image.fetch.ImageSources;
 import io.hupd.image.registry.RegistryOptions;
 import io.hupd.image.registry.RegistrySettings;
 import io.hupd.image.trust.TrustStore;

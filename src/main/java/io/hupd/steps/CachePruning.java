@@ -1,8 +1,8 @@
 package io.hupd.steps;
 
 import io.hupd.device.Device;
-import io.hupd.image.BlobCachePruner;
-import io.hupd.image.ResolvedImage;
+import io.hupd.image.cache.BlobCachePruner;
+import io.hupd.image.oci.ResolvedImage;
 import io.hupd.machine.UpdateContext;
 import java.io.IOException;
 import java.nio.file.Files;

@@ -5,7 +5,7 @@ import io.hupd.adapters.sim.DeviceCreator;
 import io.hupd.adapters.sim.SampleOs;
 import io.hupd.adapters.sim.SimDevice;
 import io.hupd.device.Device;
-import io.hupd.image.ImageSources;
+import io.hupd.image.fetch.ImageSources;
 import io.hupd.machine.MachineLimits;
 import io.hupd.machine.UpdateState;
 import io.hupd.persistence.JournalEntry;

@@ -4,10 +4,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.hupd.fs.AtomicFiles;
-import io.hupd.image.Descriptor;
-import io.hupd.image.ImageReference;
-import io.hupd.image.OciJson;
+import io.hupd.image.oci.Descriptor;
+import io.hupd.image.oci.ImageReference;
 import io.hupd.image.oci.ImageSourceException;
+import io.hupd.image.oci.OciJson;
 import io.hupd.image.registry.RegistryClient;
 import io.hupd.image.registry.RegistryOptions;
 import java.io.IOException;
@@ -28,20 +28,20 @@ import java.util.function.Function;
  * Where a delta artifact lives: an OCI layout folder or a registry repository. Reading is for the device (the
  * caller verifies every blob); writing is for {@code hupd delta create}.
  */
-abstract class DeltaRepo {
-    static final int MAX_MANIFEST = 4 * 1024 * 1024;
+public abstract class DeltaRepo {
+    public static final int MAX_MANIFEST = 4 * 1024 * 1024;
 
-    abstract byte[] manifest() throws IOException;
+    public abstract byte[] manifest() throws IOException;
 
-    abstract InputStream blob(Descriptor d) throws IOException;
+    public abstract InputStream blob(Descriptor d) throws IOException;
 
-    abstract boolean hasBlob(Descriptor d) throws IOException;
+    public abstract boolean hasBlob(Descriptor d) throws IOException;
 
-    abstract void putBlob(Descriptor d, Path content) throws IOException;
+    public abstract void putBlob(Descriptor d, Path content) throws IOException;
 
-    abstract void putManifest(byte[] manifest) throws IOException;
+    public abstract void putManifest(byte[] manifest) throws IOException;
 
-    static DeltaRepo open(ImageReference ref, Function<String, RegistryClient> clients, RegistryOptions options) {
+    public static DeltaRepo open(ImageReference ref, Function<String, RegistryClient> clients, RegistryOptions options) {
         if (ref.isOciLayout()) {
             return new Layout(ref);
         }
@@ -65,7 +65,7 @@ abstract class DeltaRepo {
         }
 
         @Override
-        byte[] manifest() throws IOException {
+        public byte[] manifest() throws IOException {
             JsonNode index;
             try {
                 index = DeltaManifest.JSON.readTree(io.hupd.fs.BoundedFiles.read(dir().resolve("index.json"), io.hupd.fs.BoundedFiles.DOCUMENT));
@@ -94,7 +94,7 @@ abstract class DeltaRepo {
         }
 
         @Override
-        InputStream blob(Descriptor d) throws IOException {
+        public InputStream blob(Descriptor d) throws IOException {
             try {
                 return Files.newInputStream(blobPath(d.digest()));
             } catch (NoSuchFileException e) {
@@ -103,13 +103,13 @@ abstract class DeltaRepo {
         }
 
         @Override
-        boolean hasBlob(Descriptor d) throws IOException {
+        public boolean hasBlob(Descriptor d) throws IOException {
             Path p = blobPath(d.digest());
             return Files.isRegularFile(p) && Files.size(p) == d.size();
         }
 
         @Override
-        void putBlob(Descriptor d, Path content) throws IOException {
+        public void putBlob(Descriptor d, Path content) throws IOException {
             Path target = blobPath(d.digest());
             Files.createDirectories(target.getParent());
             Path tmp = target.resolveSibling(".tmp-" + d.hex());
@@ -119,7 +119,7 @@ abstract class DeltaRepo {
         }
 
         @Override
-        void putManifest(byte[] manifest) throws IOException {
+        public void putManifest(byte[] manifest) throws IOException {
             Files.createDirectories(dir());
             Path marker = dir().resolve("oci-layout");
             if (!Files.exists(marker)) {
@@ -175,7 +175,7 @@ abstract class DeltaRepo {
         }
 
         @Override
-        byte[] manifest() throws IOException {
+        public byte[] manifest() throws IOException {
             try {
                 return client.manifest(ref.repository(), ref.manifestReference(), List.of(DeltaManifest.OCI_MANIFEST),
                         MAX_MANIFEST).body();
@@ -188,7 +188,7 @@ abstract class DeltaRepo {
         }
 
         @Override
-        InputStream blob(Descriptor d) throws IOException {
+        public InputStream blob(Descriptor d) throws IOException {
             RegistryClient.BlobBody body = client.blob(ref.repository(), d.digest(), 0, d.size());
             if (body.start() != 0) {
                 body.close();
@@ -202,14 +202,14 @@ abstract class DeltaRepo {
         }
 
         @Override
-        boolean hasBlob(Descriptor d) throws IOException {
+        public boolean hasBlob(Descriptor d) throws IOException {
             HttpResponse<Void> r = send(HttpRequest.newBuilder(api("/blobs/" + d.digest()))
                     .method("HEAD", HttpRequest.BodyPublishers.noBody()).build());
             return r.statusCode() == 200;
         }
 
         @Override
-        void putBlob(Descriptor d, Path content) throws IOException {
+        public void putBlob(Descriptor d, Path content) throws IOException {
             HttpResponse<Void> start = send(HttpRequest.newBuilder(api("/blobs/uploads/"))
                     .POST(HttpRequest.BodyPublishers.noBody()).build());
             String location = start.headers().firstValue("Location").orElse(null);
@@ -230,7 +230,7 @@ abstract class DeltaRepo {
         }
 
         @Override
-        void putManifest(byte[] manifest) throws IOException {
+        public void putManifest(byte[] manifest) throws IOException {
             HttpResponse<Void> r = send(HttpRequest.newBuilder(api("/manifests/" + ref.tag()))
                     .header("Content-Type", DeltaManifest.OCI_MANIFEST)
                     .PUT(HttpRequest.BodyPublishers.ofByteArray(manifest)).build());

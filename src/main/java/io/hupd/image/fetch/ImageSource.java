@@ -1,8 +1,8 @@
 package io.hupd.image.fetch;
 
-import io.hupd.image.BlobStore;
-import io.hupd.image.ResolvedImage;
+import io.hupd.image.cache.BlobStore;
 import io.hupd.image.oci.ImageSourceException;
+import io.hupd.image.oci.ResolvedImage;
 import io.hupd.ports.Progress;
 import java.io.IOException;
 
@@ -30,7 +30,7 @@ public interface ImageSource {
      *
      * @throws ImageSourceException when this kind of source cannot read part of a blob
      */
-    default java.io.InputStream openRange(io.hupd.image.Descriptor blob, long offset, long length)
+    default java.io.InputStream openRange(io.hupd.image.oci.Descriptor blob, long offset, long length)
             throws IOException {
         throw new ImageSourceException(reference() + ": cannot read part of a blob");
     }

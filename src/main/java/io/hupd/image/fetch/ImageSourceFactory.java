@@ -1,6 +1,5 @@
 package io.hupd.image.fetch;
 
-import io.hupd.image.delta.DeltaSource;
 import io.hupd.image.registry.RegistryClient;
 import io.hupd.image.registry.RegistryOptions;
 import io.hupd.image.registry.RegistrySettings;
