@@ -87,15 +87,15 @@ public final class OciLayoutWriter {
         }
         prepareLayout(layout);
 
-        List<Node> nodes = new Tree(rootfs.toRealPath()).collect();
-        Map<String, Node> byPath = new LinkedHashMap<>();
-        for (Node n : nodes) {
+        List<RootfsTree.Node> nodes = new RootfsTree(rootfs.toRealPath()).collect();
+        Map<String, RootfsTree.Node> byPath = new LinkedHashMap<>();
+        for (RootfsTree.Node n : nodes) {
             byPath.put(n.path, n);
         }
         stampOsRelease(byPath, spec);
         spec.supervisorVersion().ifPresent(v -> stampKeys(byPath, SUPERVISOR_CONF,
                 Map.of("SUPERVISOR_VERSION", v), List.of("SUPERVISOR_VERSION")));
-        List<Node> ordered = new ArrayList<>(byPath.values());
+        List<RootfsTree.Node> ordered = new ArrayList<>(byPath.values());
         ordered.sort(Comparator.comparing(n -> n.parts, OciLayoutWriter::compareParts));
 
         Path blobs = layout.resolve("blobs").resolve("sha256");
@@ -218,94 +218,8 @@ public final class OciLayoutWriter {
         return Integer.compare(a.size(), b.size());
     }
 
-    private enum Kind { DIRECTORY, FILE, SYMLINK }
-
-    /** One entry of the layer; {@code content} replaces the source file's bytes when the writer stamped it. */
-    private static final class Node {
-        final String path;
-        final List<String> parts;
-        final Kind kind;
-        final Path source;
-        final int mode;
-        final int uid;
-        final int gid;
-        final long mtimeSeconds;
-        final Object inode;
-        final int links;
-        final String linkTarget;
-        byte[] content;
-
-        Node(String path, Kind kind, Path source, int mode, int uid, int gid, long mtimeSeconds, Object inode,
-                int links, String linkTarget) {
-            this.path = path;
-            this.parts = List.of(path.split("/"));
-            this.kind = kind;
-            this.source = source;
-            this.mode = mode;
-            this.uid = uid;
-            this.gid = gid;
-            this.mtimeSeconds = mtimeSeconds;
-            this.inode = inode;
-            this.links = links;
-            this.linkTarget = linkTarget;
-        }
-
-        static Node synthetic(String path, Kind kind, int mode, long mtimeSeconds, byte[] content) {
-            Node n = new Node(path, kind, null, mode, 0, 0, mtimeSeconds, null, 1, null);
-            n.content = content;
-            return n;
-        }
-    }
-
-    /** Reads the source tree without following symlinks. */
-    private static final class Tree {
-        final Path root;
-        final List<Node> nodes = new ArrayList<>();
-
-        Tree(Path root) {
-            this.root = root;
-        }
-
-        List<Node> collect() throws IOException {
-            walk(root, "");
-            return nodes;
-        }
-
-        private void walk(Path dir, String prefix) throws IOException {
-            List<Path> children = new ArrayList<>();
-            try (var list = Files.list(dir)) {
-                list.forEach(children::add);
-            }
-            children.sort(Comparator.comparing(p -> p.getFileName().toString()));
-            for (Path child : children) {
-                String path = prefix + child.getFileName();
-                Map<String, Object> a = Files.readAttributes(child, "unix:mode,uid,gid,ino,dev,nlink,lastModifiedTime",
-                        LinkOption.NOFOLLOW_LINKS);
-                int mode = (Integer) a.get("mode");
-                int type = mode & 0170000;
-                long mtime = ((FileTime) a.get("lastModifiedTime")).to(TimeUnit.SECONDS);
-                int uid = (Integer) a.get("uid");
-                int gid = (Integer) a.get("gid");
-                Object inode = List.of(a.get("dev"), a.get("ino"));
-                int links = (Integer) a.get("nlink");
-                switch (type) {
-                    case 0040000 -> {
-                        nodes.add(new Node(path, Kind.DIRECTORY, child, mode & 07777, uid, gid, mtime, null, 1, null));
-                        walk(child, path + "/");
-                    }
-                    case 0100000 -> nodes.add(new Node(path, Kind.FILE, child, mode & 07777, uid, gid, mtime, inode,
-                            links, null));
-                    case 0120000 -> nodes.add(new Node(path, Kind.SYMLINK, child, 0777, uid, gid, mtime, null, 1,
-                            Files.readSymbolicLink(child).toString()));
-                    default -> throw new UserInputException("rootfs entry " + child
-                            + " is a device node, fifo or socket; an OS image holds only files, folders and links");
-                }
-            }
-        }
-    }
-
     /** Adds the os-release fields hupd and balena read, keeping every field the tree already has. */
-    private static void stampOsRelease(Map<String, Node> byPath, ImageSpec spec) throws IOException {
+    private static void stampOsRelease(Map<String, RootfsTree.Node> byPath, ImageSpec spec) throws IOException {
         Map<String, String> wanted = new LinkedHashMap<>();
         wanted.put("ID", "balena-os");
         wanted.put("NAME", "balenaOS");
@@ -316,17 +230,17 @@ public final class OciLayoutWriter {
         stampKeys(byPath, OS_RELEASE, wanted, List.copyOf(wanted.keySet()));
     }
 
-    private static void stampKeys(Map<String, Node> byPath, String path, Map<String, String> values,
+    private static void stampKeys(Map<String, RootfsTree.Node> byPath, String path, Map<String, String> values,
             List<String> order) {
         try {
-            Node file = resolveInTree(byPath, path);
+            RootfsTree.Node file = RootfsTree.resolveInTree(byPath, path);
             if (file == null) {
                 ensureParents(byPath, path);
                 StringBuilder content = new StringBuilder();
                 for (String key : order) {
                     content.append(key).append('=').append(values.get(key)).append('\n');
                 }
-                byPath.put(path, Node.synthetic(path, Kind.FILE, 0644, parentMtime(byPath, path),
+                byPath.put(path, RootfsTree.Node.synthetic(path, RootfsTree.Kind.FILE, 0644, parentMtime(byPath, path),
                         content.toString().getBytes(StandardCharsets.UTF_8)));
                 return;
             }
@@ -353,7 +267,7 @@ public final class OciLayoutWriter {
             }
             if (changed) {
                 // a stamped file is its own inode in the layer, so other hard links keep the original bytes
-                Node stamped = new Node(file.path, Kind.FILE, file.source, file.mode, file.uid, file.gid,
+                RootfsTree.Node stamped = new RootfsTree.Node(file.path, RootfsTree.Kind.FILE, file.source, file.mode, file.uid, file.gid,
                         file.mtimeSeconds, null, 1, null);
                 stamped.content = added.toString().getBytes(StandardCharsets.UTF_8);
                 byPath.put(file.path, stamped);
@@ -363,63 +277,28 @@ public final class OciLayoutWriter {
         }
     }
 
-    /** Follows symlinks inside the tree model (as they would resolve on the device), never on this host. */
-    private static Node resolveInTree(Map<String, Node> byPath, String path) {
-        String current = path;
-        for (int hops = 0; hops < 16; hops++) {
-            Node n = byPath.get(current);
-            if (n == null) {
-                return null;
-            }
-            switch (n.kind) {
-                case FILE:
-                    return n;
-                case DIRECTORY:
-                    throw new UserInputException("/" + path + " in the rootfs is a directory");
-                default:
-                    break;
-            }
-            List<String> base = n.linkTarget.startsWith("/") ? new ArrayList<>()
-                    : new ArrayList<>(n.parts.subList(0, n.parts.size() - 1));
-            for (String part : n.linkTarget.split("/")) {
-                if (part.isEmpty() || part.equals(".")) {
-                    continue;
-                }
-                if (part.equals("..")) {
-                    if (!base.isEmpty()) {
-                        base.remove(base.size() - 1);
-                    }
-                } else {
-                    base.add(part);
-                }
-            }
-            current = String.join("/", base);
-        }
-        throw new UserInputException("/" + path + " in the rootfs is a symlink loop");
-    }
-
-    private static void ensureParents(Map<String, Node> byPath, String path) {
+    private static void ensureParents(Map<String, RootfsTree.Node> byPath, String path) {
         List<String> parts = List.of(path.split("/"));
         for (int i = 1; i < parts.size(); i++) {
             String dir = String.join("/", parts.subList(0, i));
-            Node n = byPath.get(dir);
+            RootfsTree.Node n = byPath.get(dir);
             if (n == null) {
-                byPath.put(dir, Node.synthetic(dir, Kind.DIRECTORY, 0755, parentMtime(byPath, dir), null));
-            } else if (n.kind != Kind.DIRECTORY) {
+                byPath.put(dir, RootfsTree.Node.synthetic(dir, RootfsTree.Kind.DIRECTORY, 0755, parentMtime(byPath, dir), null));
+            } else if (n.kind != RootfsTree.Kind.DIRECTORY) {
                 throw new UserInputException("/" + dir + " in the rootfs is not a directory; cannot add /" + path);
             }
         }
     }
 
-    private static long parentMtime(Map<String, Node> byPath, String path) {
+    private static long parentMtime(Map<String, RootfsTree.Node> byPath, String path) {
         int slash = path.lastIndexOf('/');
-        Node parent = slash < 0 ? null : byPath.get(path.substring(0, slash));
+        RootfsTree.Node parent = slash < 0 ? null : byPath.get(path.substring(0, slash));
         return parent == null ? 0 : parent.mtimeSeconds;
     }
 
     private record LayerResult(Descriptor descriptor, String diffId) {}
 
-    private static LayerResult writeLayer(List<Node> nodes, Path blobs) throws IOException {
+    private static LayerResult writeLayer(List<RootfsTree.Node> nodes, Path blobs) throws IOException {
         Path tmp = blobs.resolve(".tmp-layer-" + Long.toHexString(ThreadLocalRandom.current().nextLong()));
         MessageDigest compressedMd = Digests.newSha256();
         MessageDigest uncompressedMd = Digests.newSha256();
@@ -433,7 +312,7 @@ public final class OciLayoutWriter {
                 tar.setBigNumberMode(TarArchiveOutputStream.BIGNUMBER_POSIX);
                 tar.setAddPaxHeadersForNonAsciiNames(true);
                 Map<Object, String> firstPathOfInode = new HashMap<>();
-                for (Node n : nodes) {
+                for (RootfsTree.Node n : nodes) {
                     writeEntry(tar, n, firstPathOfInode);
                 }
                 tar.finish();
@@ -448,16 +327,16 @@ public final class OciLayoutWriter {
         }
     }
 
-    private static void writeEntry(TarArchiveOutputStream tar, Node n, Map<Object, String> firstPathOfInode)
+    private static void writeEntry(TarArchiveOutputStream tar, RootfsTree.Node n, Map<Object, String> firstPathOfInode)
             throws IOException {
         TarArchiveEntry e;
         String leader = null;
-        if (n.kind == Kind.FILE && n.inode != null && n.links > 1) {
+        if (n.kind == RootfsTree.Kind.FILE && n.inode != null && n.links > 1) {
             leader = firstPathOfInode.putIfAbsent(n.inode, n.path);
         }
-        if (n.kind == Kind.DIRECTORY) {
+        if (n.kind == RootfsTree.Kind.DIRECTORY) {
             e = new TarArchiveEntry(n.path + "/", TarConstants.LF_DIR);
-        } else if (n.kind == Kind.SYMLINK) {
+        } else if (n.kind == RootfsTree.Kind.SYMLINK) {
             e = new TarArchiveEntry(n.path, TarConstants.LF_SYMLINK);
             e.setLinkName(n.linkTarget);
         } else if (leader != null) {
@@ -472,7 +351,7 @@ public final class OciLayoutWriter {
         e.setUserName("");
         e.setGroupName("");
         e.setModTime(FileTime.from(n.mtimeSeconds, TimeUnit.SECONDS));
-        boolean hasContent = n.kind == Kind.FILE && leader == null;
+        boolean hasContent = n.kind == RootfsTree.Kind.FILE && leader == null;
         long size = 0;
         if (hasContent) {
             size = n.content != null ? n.content.length : Files.size(n.source);
