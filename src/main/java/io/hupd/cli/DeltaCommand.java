@@ -1,7 +1,7 @@
 package io.hupd.cli;
 
-import io.hupd.image.ImageSources;
-import io.hupd.image.delta.DeltaCreator;
+import io.hupd.image.authoring.DeltaCreator;
+import io.hupd.image.fetch.ImageSources;
 import io.hupd.image.registry.RegistryClient;
 import io.hupd.image.registry.RegistryCredentials;
 import io.hupd.image.registry.RegistryOptions;

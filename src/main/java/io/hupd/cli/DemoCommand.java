@@ -1,8 +1,8 @@
 package io.hupd.cli;
 
 import io.hupd.adapters.sim.SampleOs;
-import io.hupd.image.FsImageWriter;
-import io.hupd.image.ImageSpec;
+import io.hupd.image.authoring.ImageSpec;
+import io.hupd.image.fsimage.FsImageWriter;
 import io.hupd.ports.UserInputException;
 import java.nio.file.Files;
 import java.nio.file.Path;

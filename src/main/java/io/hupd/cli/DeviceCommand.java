@@ -4,7 +4,7 @@ import io.hupd.adapters.linux.RealDevice;
 import io.hupd.adapters.linux.RealDeviceConfig;
 import io.hupd.adapters.sim.DeviceCreator;
 import io.hupd.adapters.sim.SimDevice;
-import io.hupd.image.ImageSources;
+import io.hupd.image.fetch.ImageSources;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;

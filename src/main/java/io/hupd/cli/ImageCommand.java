@@ -1,11 +1,11 @@
 package io.hupd.cli;
 
-import io.hupd.image.FsImageWriter;
-import io.hupd.image.ImageReference;
-import io.hupd.image.ImageSpec;
-import io.hupd.image.OciLayoutWriter;
-import io.hupd.image.ResolvedImage;
-import io.hupd.image.trust.ImageSigning;
+import io.hupd.image.authoring.ImageSigning;
+import io.hupd.image.authoring.ImageSpec;
+import io.hupd.image.authoring.OciLayoutWriter;
+import io.hupd.image.fsimage.FsImageWriter;
+import io.hupd.image.oci.ImageReference;
+import io.hupd.image.oci.ResolvedImage;
 import io.hupd.image.trust.SigstoreKeys;
 import io.hupd.ports.UserInputException;
 import io.hupd.steps.OsVersion;

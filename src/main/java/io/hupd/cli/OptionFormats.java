@@ -2,7 +2,7 @@ package io.hupd.cli;
 
 import io.hupd.adapters.bootloader.Bootloaders;
 import io.hupd.adapters.sim.DeviceConfig;
-import io.hupd.image.ImageReference;
+import io.hupd.image.oci.ImageReference;
 import io.hupd.ports.UserInputException;
 import io.hupd.steps.OsVersion;
 import java.util.List;

@@ -2,14 +2,14 @@ package io.hupd.cli;
 
 import io.hupd.adapters.linux.RealDevice;
 import io.hupd.adapters.sim.SimDevice;
-import io.hupd.image.ImageSources;
+import io.hupd.device.Device;
+import io.hupd.image.fetch.ImageSources;
 import io.hupd.image.registry.RegistryOptions;
 import io.hupd.image.registry.RegistrySettings;
 import io.hupd.image.trust.TrustStore;
 import io.hupd.machine.MachineLimits;
 import io.hupd.persistence.StateStore;
 import io.hupd.ports.Clock;
-import io.hupd.ports.Device;
 import io.hupd.ports.Progress;
 import io.hupd.runner.StepRegistry;
 import io.hupd.runner.UpdateLog;

@@ -1,11 +1,11 @@
 package io.hupd.cli;
 
+import io.hupd.device.Device;
 import io.hupd.machine.Phase;
 import io.hupd.machine.UpdateContext;
 import io.hupd.persistence.JournalEntry;
 import io.hupd.persistence.StateStore;
 import io.hupd.persistence.StoredState;
-import io.hupd.ports.Device;
 import io.hupd.web.ProgressFile;
 import java.io.IOException;
 import java.nio.file.Path;

@@ -1,7 +1,6 @@
 package io.hupd.health;
 
 import io.hupd.ports.Clock;
-import io.hupd.ports.HealthCheck;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;

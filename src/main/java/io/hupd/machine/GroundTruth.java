@@ -1,5 +1,6 @@
 package io.hupd.machine;
 
+import io.hupd.domain.Slot;
 import java.util.List;
 
 /**
@@ -30,7 +31,8 @@ public record GroundTruth(String bootedSlot, Settings settings, String settingsP
         return settings.trialArmed() && spareSlot != null && spareSlot.equals(settings.namedSlot());
     }
 
+    /** The other slot of a stored name; a name that is no slot (nothing recorded) counts as B, as it always has. */
     static String otherSlot(String slot) {
-        return "A".equals(slot) ? "B" : "A";
+        return Slot.named(slot).orElse(Slot.B).other().name();
     }
 }

@@ -22,11 +22,4 @@ public interface Bootloader {
 
     /** The raw variables, for {@code hupd status} (names as the bootloader spells them). */
     Map<String, String> rawVariables() throws IOException;
-
-    /**
-     * One power-on as the real firmware does it: counts a trial boot when {@code upgrade_available=1} (and saves
-     * the count as the firmware does), then returns the partition number it boots. Only the simulated device
-     * calls this; on hardware the firmware does it.
-     */
-    int firmwareSelectRoot() throws IOException;
 }

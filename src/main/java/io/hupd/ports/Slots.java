@@ -1,12 +1,13 @@
 package io.hupd.ports;
 
+import io.hupd.domain.Slot;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Optional;
 
 /**
- * The two root partitions. Slots are named "A" and "B"; the active one is the one the running OS booted from.
+ * The two root partitions. Slots are named by {@link Slot#name()}, "A" and "B"; the active one is the one the running OS booted from.
  * hupd keeps its own status of each slot (RAUC's rule): a slot is not bootable from before its first write until
  * it is verified.
  */
@@ -14,10 +15,10 @@ public interface Slots {
     String activeSlot() throws IOException;
 
     default String spareSlot() throws IOException {
-        return "A".equals(activeSlot()) ? "B" : "A";
+        return Slot.of(activeSlot()).other().name();
     }
 
-    /** The partition number the bootloader uses for a slot (A = 2, B = 3 on the simulated device). */
+    /** The partition number the bootloader uses for a slot, from the device's disk layout. */
     int partitionOf(String slot);
 
     /** The slot of a partition number, or empty when it is neither root. */

@@ -1,7 +1,8 @@
 package io.hupd.runner;
 
+import io.hupd.device.Device;
+import io.hupd.domain.Slot;
 import io.hupd.machine.GroundTruth;
-import io.hupd.machine.RecoveryPlan;
 import io.hupd.machine.RecoveryPlan.AdoptTrialSlots;
 import io.hupd.machine.RecoveryPlan.Fire;
 import io.hupd.machine.RecoveryPlan.Journal;
@@ -9,15 +10,15 @@ import io.hupd.machine.RecoveryPlan.Move;
 import io.hupd.machine.RecoveryPlan.NoteLoss;
 import io.hupd.machine.RecoveryPlan.Rebuild;
 import io.hupd.machine.RecoveryPlan.StopOnUnreadableSettings;
-import io.hupd.machine.RecoveryTable;
+import io.hupd.machine.RecoveryPlan;
 import io.hupd.machine.RecoveryTable.Trigger;
+import io.hupd.machine.RecoveryTable;
 import io.hupd.machine.UpdateContext;
 import io.hupd.machine.UpdateMachine;
 import io.hupd.machine.UpdateState;
 import io.hupd.persistence.StateStore;
 import io.hupd.persistence.StoredState;
 import io.hupd.ports.BootSettings;
-import io.hupd.ports.Device;
 import io.hupd.ports.StatePartition;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -101,7 +102,7 @@ final class Recovery {
                         + " from slot " + fresh.activeSlot);
             } else if (m instanceof AdoptTrialSlots a) {
                 ctx.spareSlot = a.spareSlot();
-                ctx.activeSlot = "A".equals(ctx.spareSlot) ? "B" : "A";
+                ctx.activeSlot = Slot.named(ctx.spareSlot).orElse(Slot.B).other().name();
                 ctx.fromVersion = device.slots().osRelease(ctx.activeSlot).get("VERSION_ID");
             } else if (m instanceof Journal j) {
                 if (j.asReason()) {

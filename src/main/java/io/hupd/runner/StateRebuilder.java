@@ -1,9 +1,9 @@
 package io.hupd.runner;
 
+import io.hupd.device.Device;
 import io.hupd.machine.RecoveryPlan;
 import io.hupd.machine.UpdateContext;
 import io.hupd.machine.UpdateState;
-import io.hupd.ports.Device;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

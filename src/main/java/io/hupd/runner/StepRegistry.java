@@ -1,7 +1,7 @@
 package io.hupd.runner;
 
+import io.hupd.device.Device;
 import io.hupd.machine.UpdateState;
-import io.hupd.ports.Device;
 import io.hupd.steps.*;
 import java.util.EnumMap;
 import java.util.Map;

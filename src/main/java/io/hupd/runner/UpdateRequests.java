@@ -1,7 +1,7 @@
 package io.hupd.runner;
 
 import io.hupd.machine.UpdateContext;
-import io.hupd.ports.Device;
+import io.hupd.device.Device;
 import io.hupd.ports.UserInputException;
 import io.hupd.steps.OsVersion;
 import io.hupd.steps.UpdateImages;

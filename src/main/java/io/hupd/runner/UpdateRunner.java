@@ -1,5 +1,6 @@
 package io.hupd.runner;
 
+import io.hupd.device.Device;
 import io.hupd.machine.TransitionTable;
 import io.hupd.machine.UpdateContext;
 import io.hupd.machine.UpdateEvent;
@@ -7,7 +8,6 @@ import io.hupd.machine.UpdateMachine;
 import io.hupd.machine.UpdateState;
 import io.hupd.persistence.StateStore;
 import io.hupd.ports.AbortRequested;
-import io.hupd.ports.Device;
 import io.hupd.ports.Progress;
 import io.hupd.ports.UserInputException;
 import io.hupd.steps.Step;

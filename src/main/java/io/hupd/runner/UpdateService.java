@@ -1,5 +1,6 @@
 package io.hupd.runner;
 
+import io.hupd.device.Device;
 import io.hupd.machine.MachineLimits;
 import io.hupd.machine.Phase;
 import io.hupd.machine.RecoveryTable.Trigger;
@@ -8,7 +9,6 @@ import io.hupd.machine.UpdateEvent;
 import io.hupd.machine.UpdateMachine;
 import io.hupd.machine.UpdateState;
 import io.hupd.persistence.StateStore;
-import io.hupd.ports.Device;
 import io.hupd.ports.UserInputException;
 import java.io.IOException;
 import java.nio.file.Path;

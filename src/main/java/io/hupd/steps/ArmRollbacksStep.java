@@ -1,7 +1,7 @@
 package io.hupd.steps;
 
+import io.hupd.device.Device;
 import io.hupd.machine.UpdateContext;
-import io.hupd.ports.Device;
 
 /** ARMING_ROLLBACKS (SPEC §3 step 8): breadcrumbs and the VPN's state, durable before the switch. */
 public final class ArmRollbacksStep implements Step {

@@ -1,9 +1,9 @@
 package io.hupd.steps;
 
-import io.hupd.image.BlobCachePruner;
-import io.hupd.image.ResolvedImage;
+import io.hupd.device.Device;
+import io.hupd.image.cache.BlobCachePruner;
+import io.hupd.image.oci.ResolvedImage;
 import io.hupd.machine.UpdateContext;
-import io.hupd.ports.Device;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,9 +1,9 @@
 package io.hupd.steps;
 
+import io.hupd.device.Device;
 import io.hupd.machine.BootCheck;
 import io.hupd.machine.UpdateContext;
 import io.hupd.ports.BootSettings;
-import io.hupd.ports.Device;
 import io.hupd.ports.StatePartition;
 
 /**

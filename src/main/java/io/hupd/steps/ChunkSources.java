@@ -1,13 +1,13 @@
 package io.hupd.steps;
 
-import io.hupd.image.ChunkIndex;
-import io.hupd.image.Chunker;
-import io.hupd.image.FsImages;
-import io.hupd.image.ResolvedImage;
+import io.hupd.image.fsimage.ChunkIndex;
+import io.hupd.image.fsimage.Chunker;
+import io.hupd.image.oci.FsImages;
+import io.hupd.image.oci.ResolvedImage;
 import io.hupd.machine.UpdateContext;
-import io.hupd.ports.Device;
-import io.hupd.ports.ImageSource;
-import io.hupd.ports.ImageSourceFactory;
+import io.hupd.device.Device;
+import io.hupd.image.fetch.ImageSource;
+import io.hupd.image.fetch.ImageSourceFactory;
 import io.hupd.ports.Progress;
 import java.io.ByteArrayInputStream;
 import java.io.EOFException;

@@ -1,9 +1,9 @@
 package io.hupd.steps;
 
+import io.hupd.device.Device;
 import io.hupd.fs.Trees;
 import io.hupd.machine.UpdateContext;
 import io.hupd.ports.BootSettings;
-import io.hupd.ports.Device;
 
 /** COMMITTING (SPEC §5.3): the trial is over; the new root stays, the old boot files are no longer needed. */
 public final class CommitStep implements Step {

@@ -1,9 +1,9 @@
 package io.hupd.steps;
 
-import io.hupd.image.ChunkIndex;
-import io.hupd.image.Chunker;
+import io.hupd.image.fsimage.ChunkIndex;
+import io.hupd.image.fsimage.Chunker;
 import io.hupd.machine.UpdateContext;
-import io.hupd.ports.Device;
+import io.hupd.device.Device;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;

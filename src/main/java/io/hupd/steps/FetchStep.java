@@ -1,16 +1,16 @@
 package io.hupd.steps;
 
-import io.hupd.image.BlobStore;
-import io.hupd.image.FsImages;
-import io.hupd.image.ResolvedImage;
+import io.hupd.device.Device;
+import io.hupd.image.cache.BlobStore;
 import io.hupd.image.delta.DeltaMissingException;
 import io.hupd.image.delta.DeltaNaming;
+import io.hupd.image.fetch.ImageSource;
+import io.hupd.image.fetch.ImageSourceFactory;
+import io.hupd.image.oci.FsImages;
+import io.hupd.image.oci.ResolvedImage;
 import io.hupd.machine.UpdateContext;
 import io.hupd.machine.UpdateEvent;
 import io.hupd.ports.AbortRequested;
-import io.hupd.ports.Device;
-import io.hupd.ports.ImageSource;
-import io.hupd.ports.ImageSourceFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;

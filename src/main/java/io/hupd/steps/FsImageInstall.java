@@ -1,13 +1,13 @@
 package io.hupd.steps;
 
+import io.hupd.device.Device;
 import io.hupd.fs.AtomicFiles;
-import io.hupd.image.BlobStore;
-import io.hupd.image.ChunkIndex;
-import io.hupd.image.Descriptor;
-import io.hupd.image.FsImages;
-import io.hupd.image.ResolvedImage;
+import io.hupd.image.cache.BlobStore;
+import io.hupd.image.fsimage.ChunkIndex;
+import io.hupd.image.oci.Descriptor;
+import io.hupd.image.oci.FsImages;
+import io.hupd.image.oci.ResolvedImage;
 import io.hupd.machine.UpdateContext;
-import io.hupd.ports.Device;
 import io.hupd.ports.Progress;
 import java.io.IOException;
 import java.nio.channels.FileChannel;

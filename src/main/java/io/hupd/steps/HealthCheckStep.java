@@ -1,11 +1,11 @@
 package io.hupd.steps;
 
+import io.hupd.device.Device;
 import io.hupd.health.HealthCheckRunner;
 import io.hupd.health.HealthVerdict;
 import io.hupd.machine.HealthFinding;
 import io.hupd.machine.UpdateContext;
 import io.hupd.ports.BootSettings;
-import io.hupd.ports.Device;
 
 /**
  * HEALTH_CHECKING — rollback-health (SPEC §5.2): the new OS is up; it must prove itself healthy within the

@@ -1,7 +1,7 @@
 package io.hupd.steps;
 
-import io.hupd.image.ResolvedImage;
-import io.hupd.ports.Device;
+import io.hupd.image.oci.ResolvedImage;
+import io.hupd.device.Device;
 import java.io.IOException;
 import java.util.Map;
 

@@ -1,7 +1,7 @@
 package io.hupd.steps;
 
+import io.hupd.device.Device;
 import io.hupd.machine.UpdateContext;
-import io.hupd.ports.Device;
 
 /**
  * LOCKED: the process holds the device lock (taken before anything was persisted, so a second update changes

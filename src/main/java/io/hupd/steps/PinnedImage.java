@@ -3,7 +3,7 @@ package io.hupd.steps;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.hupd.fs.AtomicFiles;
-import io.hupd.image.ResolvedImage;
+import io.hupd.image.oci.ResolvedImage;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,15 +1,15 @@
 package io.hupd.steps;
 
-import io.hupd.image.BlobStore;
-import io.hupd.image.Descriptor;
-import io.hupd.image.FsImages;
-import io.hupd.image.ResolvedImage;
+import io.hupd.device.Device;
+import io.hupd.image.cache.BlobStore;
+import io.hupd.image.fetch.ImageSource;
+import io.hupd.image.fetch.ImageSourceFactory;
+import io.hupd.image.oci.Descriptor;
+import io.hupd.image.oci.FsImages;
+import io.hupd.image.oci.ResolvedImage;
 import io.hupd.machine.UpdateContext;
 import io.hupd.ports.BootSettings;
 import io.hupd.ports.DataPartition;
-import io.hupd.ports.Device;
-import io.hupd.ports.ImageSource;
-import io.hupd.ports.ImageSourceFactory;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;

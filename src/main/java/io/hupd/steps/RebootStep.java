@@ -1,7 +1,7 @@
 package io.hupd.steps;
 
+import io.hupd.device.Device;
 import io.hupd.machine.UpdateContext;
-import io.hupd.ports.Device;
 
 /**
  * REBOOTING (SPEC §3 step 10): asks for the reboot and waits for the power-on, which reports BOOTED. With

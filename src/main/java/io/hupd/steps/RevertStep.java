@@ -1,9 +1,9 @@
 package io.hupd.steps;
 
+import io.hupd.device.Device;
 import io.hupd.fs.Trees;
 import io.hupd.machine.UpdateContext;
 import io.hupd.ports.BootSettings;
-import io.hupd.ports.Device;
 
 /**
  * REVERTING: an update that stops before its commit point leaves the device as it found it — boot settings on

@@ -1,6 +1,6 @@
 package io.hupd.steps;
 
-import io.hupd.image.ResolvedImage;
+import io.hupd.image.oci.ResolvedImage;
 import io.hupd.ports.StatePartition;
 import java.io.IOException;
 import java.util.Map;

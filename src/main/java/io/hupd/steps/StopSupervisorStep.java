@@ -1,7 +1,7 @@
 package io.hupd.steps;
 
+import io.hupd.device.Device;
 import io.hupd.machine.UpdateContext;
-import io.hupd.ports.Device;
 
 /** STOPPING_SUPERVISOR: so that it cannot reboot the device mid-update. The user's applications keep running. */
 public final class StopSupervisorStep implements Step {

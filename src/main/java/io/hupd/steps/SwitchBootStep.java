@@ -1,8 +1,8 @@
 package io.hupd.steps;
 
+import io.hupd.device.Device;
 import io.hupd.machine.UpdateContext;
 import io.hupd.ports.BootSettings;
-import io.hupd.ports.Device;
 import java.util.Optional;
 
 /**

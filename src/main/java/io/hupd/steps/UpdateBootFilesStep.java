@@ -1,8 +1,8 @@
 package io.hupd.steps;
 
+import io.hupd.device.Device;
 import io.hupd.fs.Trees;
 import io.hupd.machine.UpdateContext;
-import io.hupd.ports.Device;
 import java.nio.file.Files;
 import java.nio.file.Path;
 

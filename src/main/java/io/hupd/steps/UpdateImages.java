@@ -1,9 +1,9 @@
 package io.hupd.steps;
 
+import io.hupd.device.Device;
+import io.hupd.image.fetch.ImageSourceFactory;
 import io.hupd.image.registry.RegistrySettings;
 import io.hupd.machine.UpdateContext;
-import io.hupd.ports.Device;
-import io.hupd.ports.ImageSourceFactory;
 import java.util.ArrayList;
 import java.util.Optional;
 

@@ -1,7 +1,7 @@
 package io.hupd.steps;
 
+import io.hupd.device.Device;
 import io.hupd.machine.UpdateContext;
-import io.hupd.ports.Device;
 import java.util.Optional;
 
 /** UPDATING_SUPERVISOR (SPEC §3 step 7): only when the new OS ships a newer supervisor than the installed one. */

@@ -1,14 +1,14 @@
 package io.hupd.steps;
 
+import io.hupd.device.Device;
 import io.hupd.fs.Trees;
-import io.hupd.image.BlobStore;
-import io.hupd.image.Descriptor;
-import io.hupd.image.FlattenLimits;
-import io.hupd.image.FsImages;
-import io.hupd.image.LayerFlattener;
-import io.hupd.image.ResolvedImage;
+import io.hupd.image.cache.BlobStore;
+import io.hupd.image.oci.Descriptor;
+import io.hupd.image.oci.FsImages;
+import io.hupd.image.oci.ResolvedImage;
+import io.hupd.image.rootfs.FlattenLimits;
+import io.hupd.image.rootfs.LayerFlattener;
 import io.hupd.machine.UpdateContext;
-import io.hupd.ports.Device;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

@@ -1,10 +1,10 @@
 package io.hupd.bench;
 
-import io.hupd.image.BlobStore;
-import io.hupd.image.ImageSources;
-import io.hupd.image.ResolvedImage;
+import io.hupd.image.cache.BlobStore;
+import io.hupd.image.fetch.ImageSource;
+import io.hupd.image.fetch.ImageSources;
+import io.hupd.image.oci.ResolvedImage;
 import io.hupd.image.registry.RegistryOptions;
-import io.hupd.ports.ImageSource;
 import io.hupd.ports.Progress;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,13 +1,12 @@
 package io.hupd.cli;
 
 import static org.junit.jupiter.api.Assertions.*;
-
 import io.hupd.adapters.sim.SampleOs;
-import io.hupd.image.ImageSpec;
-import io.hupd.image.OciLayoutWriter;
+import io.hupd.image.authoring.ImageSpec;
+import io.hupd.image.authoring.OciLayoutWriter;
 import io.hupd.runner.DeviceLock;
-import io.hupd.testkit.Cli;
 import io.hupd.testkit.Cli.Run;
+import io.hupd.testkit.Cli;
 import io.hupd.testkit.TestRig;
 import io.hupd.testkit.TreeSnapshot;
 import java.nio.file.Files;

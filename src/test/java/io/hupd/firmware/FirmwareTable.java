@@ -1,8 +1,8 @@
 package io.hupd.firmware;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import io.hupd.adapters.bootloader.Bootloaders;
+import io.hupd.adapters.sim.SimFirmware;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -27,7 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The bootloader-script table: every case is run by the real firmware on a GPT disk image (hupd's shipped
  * {@code bootloader/} scripts in GRUB 2.06 grub-emu, i386-pc GRUB in QEMU and U-Boot 2023.01 qemu_arm64) and by
- * the simulator's firmware ({@code Bootloader.firmwareSelectRoot}) on the same files; the root each picks and
+ * the simulator's firmware ({@code SimFirmware.selectRoot}) on the same files; the root each picks and
  * the settings each leaves on the boot partition must agree. Not a *Test: it needs QEMU and takes minutes, so it
  * runs in its own CI step ({@code mvn -B test -Pfirmware}, see docs/bootloader-integration.md).
  */
@@ -348,7 +348,7 @@ class FirmwareTable {
                             "::" + f.getKey());
                 }
                 Files.createDirectories(sim.resolve("grub"));
-                int simRoot = Bootloaders.open(c.flavour(), sim).firmwareSelectRoot();
+                int simRoot = SimFirmware.selectRoot(Bootloaders.open(c.flavour(), sim));
 
                 String console = boot(disk, dir);
                 Matcher m = DECISION.matcher(console);

@@ -6,11 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-
+import io.hupd.health.HealthCheck.Kind;
+import io.hupd.health.HealthCheck.Result;
 import io.hupd.ports.Clock;
-import io.hupd.ports.HealthCheck;
-import io.hupd.ports.HealthCheck.Kind;
-import io.hupd.ports.HealthCheck.Result;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;

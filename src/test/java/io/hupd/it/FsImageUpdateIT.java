@@ -2,21 +2,20 @@ package io.hupd.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import io.hupd.adapters.sim.SampleOs;
 import io.hupd.cli.Main;
-import io.hupd.image.FsImageWriter;
-import io.hupd.image.FsImages;
-import io.hupd.image.ImageSources;
-import io.hupd.image.ImageSpec;
-import io.hupd.image.ResolvedImage;
+import io.hupd.device.Device;
+import io.hupd.image.authoring.ImageSpec;
+import io.hupd.image.fetch.ImageSources;
+import io.hupd.image.fsimage.FsImageWriter;
+import io.hupd.image.oci.FsImages;
+import io.hupd.image.oci.ResolvedImage;
 import io.hupd.image.registry.RegistryOptions;
 import io.hupd.machine.UpdateContext;
 import io.hupd.ports.Clock;
-import io.hupd.ports.Device;
 import io.hupd.runner.UpdateRequest;
-import io.hupd.testkit.Cli;
 import io.hupd.testkit.Cli.Run;
+import io.hupd.testkit.Cli;
 import io.hupd.testkit.Faults;
 import io.hupd.testkit.TestRig;
 import java.io.IOException;

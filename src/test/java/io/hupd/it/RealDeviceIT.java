@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.*;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.hupd.image.FsImageWriter;
-import io.hupd.image.ImageSpec;
+import io.hupd.image.fsimage.FsImageWriter;
+import io.hupd.image.authoring.ImageSpec;
 import io.hupd.testkit.LoopDisk;
 import io.hupd.testkit.TestRig;
 import java.nio.charset.StandardCharsets;

@@ -2,8 +2,7 @@ package io.hupd.runner;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-
-import io.hupd.image.ImageSources;
+import io.hupd.image.fetch.ImageSources;
 import io.hupd.machine.UpdateState;
 import io.hupd.testkit.Faults;
 import io.hupd.testkit.TestRig;

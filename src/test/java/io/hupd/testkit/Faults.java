@@ -1,14 +1,14 @@
 package io.hupd.testkit;
 
-import io.hupd.machine.UpdateState;
-import io.hupd.runner.StepRegistry;
-import io.hupd.steps.Step;
+import io.hupd.device.Device;
 import io.hupd.machine.MachineLimits;
-import io.hupd.ports.Device;
+import io.hupd.machine.UpdateState;
 import io.hupd.ports.Progress;
+import io.hupd.runner.StepRegistry;
 import io.hupd.runner.UpdateLog;
 import io.hupd.runner.UpdateRequest;
 import io.hupd.runner.UpdateService;
+import io.hupd.steps.Step;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;

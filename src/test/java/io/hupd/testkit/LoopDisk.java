@@ -1,13 +1,12 @@
 package io.hupd.testkit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.hupd.adapters.sim.DeviceCreator;
 import io.hupd.adapters.sim.SampleOs;
 import io.hupd.adapters.sim.SimDevice;
-import io.hupd.image.ImageSources;
+import io.hupd.image.fetch.ImageSources;
 import io.hupd.ports.Progress;
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,26 +1,26 @@
 package io.hupd.testkit;
 
+import io.hupd.adapters.fs.RollForwardFiles;
+import io.hupd.device.Device;
 import io.hupd.ports.BootPartition;
 import io.hupd.ports.Bootloader;
-import io.hupd.ports.Device;
 import io.hupd.ports.Power;
 import io.hupd.ports.Slots;
 import io.hupd.ports.StatePartition;
 import io.hupd.ports.Supervisor;
-import io.hupd.adapters.fs.RollForwardFiles;
 import java.io.IOException;
 import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.Map;
-import java.util.stream.Stream;
-import java.lang.reflect.Proxy;
-import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.function.UnaryOperator;
+import java.util.stream.Stream;
 
 /**
  * Counts every side effect hupd asks of the device (each call of a port method that changes something) and

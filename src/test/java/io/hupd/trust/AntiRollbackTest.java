@@ -2,10 +2,9 @@ package io.hupd.trust;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import io.hupd.adapters.sim.SampleOs;
-import io.hupd.image.ImageSpec;
-import io.hupd.image.OciLayoutWriter;
+import io.hupd.image.authoring.ImageSpec;
+import io.hupd.image.authoring.OciLayoutWriter;
 import io.hupd.machine.UpdateState;
 import io.hupd.runner.UpdateRequest;
 import io.hupd.steps.SecurityFloor;

@@ -4,13 +4,8 @@ import io.hupd.ports.BootSettings;
 import io.hupd.ports.BootSettingsException;
 import io.hupd.ports.Bootloader;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -23,12 +18,11 @@ import java.util.Map;
  */
 public final class GrubEnv implements Bootloader {
     public static final String FLAVOUR = "grub";
-    static final String ROOT_PART = "resin_root_part";
-    static final String UPGRADE_AVAILABLE = "upgrade_available";
-    static final String BOOTCOUNT = "bootcount";
-    private static final List<String> OWNED = List.of(ROOT_PART, UPGRADE_AVAILABLE, BOOTCOUNT);
-    private static final int ROOT_A = 2;
-    private static final int ROOT_B = 3;
+    public static final String ROOT_PART = "resin_root_part";
+    public static final String UPGRADE_AVAILABLE = "upgrade_available";
+    public static final String BOOTCOUNT = "bootcount";
+    /** The variables hupd owns in grubenv; others are kept as they are. */
+    public static final List<String> OWNED = List.of(ROOT_PART, UPGRADE_AVAILABLE, BOOTCOUNT);
 
     private final Path bootDir;
     private final SettingsFiles files;
@@ -47,7 +41,7 @@ public final class GrubEnv implements Bootloader {
         return FLAVOUR;
     }
 
-    Path envFile() {
+    public Path envFile() {
         Path efi = bootDir.resolve("EFI").resolve("BOOT");
         return (Files.isDirectory(efi) ? efi : bootDir.resolve("grub")).resolve("grubenv");
     }
@@ -126,84 +120,6 @@ public final class GrubEnv implements Bootloader {
             }
         }
         return out;
-    }
-
-    /**
-     * One power-on as hupd's shipped {@code bootloader/grub/grub.cfg} does it (balena's rules, with damaged values
-     * made safe): {@code load_env} of the three variables; with {@code upgrade_available} 1, {@code bootcount} 0
-     * or none becomes 1, 1 becomes 2, and any other value but 2 (a count GRUB cannot read, or past the limit)
-     * becomes 2, each saved with {@code save_env} (in place, the block keeps its size; GRUB cannot create or
-     * grow the file); then {@code bootcount} 2 boots the root {@code resin_root_part} does not name, anything
-     * else the one it names (3 means root B, any other value root A).
-     *
-     * <p>The script compares {@code x${var} = xVALUE}: unquoted, so a value is split into words (trailing blanks
-     * do not matter), and prefixed, so an unset variable is still a word. A grubenv that does not load at all
-     * therefore counts nothing and boots root A (partition 2), as the U-Boot flavours fall back to their
-     * defaults; the table in {@code FirmwareTable} checks this against the real GRUB.
-     */
-    @Override
-    public int firmwareSelectRoot() throws IOException {
-        Path file = envFile();
-        byte[] content = UBootTextEnv.firmwareLoad(file);
-        Map<String, String> loaded = content == null ? null : GrubEnvBlock.loadLenient(content);
-        Map<String, String> env = new HashMap<>();
-        if (loaded != null) {
-            for (String name : OWNED) {
-                if (loaded.containsKey(name)) {
-                    env.put(name, loaded.get(name));
-                }
-            }
-        }
-        if (grubEquals(env.get(UPGRADE_AVAILABLE), "1")) {
-            String count = env.get(BOOTCOUNT);
-            String next = grubEquals(count, "1") ? "2"
-                    : grubEquals(count, "0") || grubEquals(count, "") ? "1"
-                    : grubEquals(count, "2") ? null : "2";
-            if (next != null) {
-                env.put(BOOTCOUNT, next);
-                saveEnv(file, BOOTCOUNT, next);
-            }
-        }
-        boolean namesB = grubEquals(env.get(ROOT_PART), "3");
-        if (grubEquals(env.get(BOOTCOUNT), "2")) {
-            return namesB ? ROOT_A : ROOT_B;
-        }
-        return namesB ? ROOT_B : ROOT_A;
-    }
-
-    /**
-     * GRUB's {@code [ x${value} = xLITERAL ]}: the unquoted value is split into words, so it matches when it is
-     * the literal with blanks around it; an unset or blank value matches only the empty literal; a value of
-     * several words never matches (the test then has too many arguments for one comparison).
-     */
-    static boolean grubEquals(String value, String literal) {
-        List<String> words = new ArrayList<>();
-        if (value != null) {
-            for (String w : value.split("[ \\t\\n]+")) {
-                if (!w.isEmpty()) {
-                    words.add(w);
-                }
-            }
-        }
-        if (words.size() > 1) {
-            return false;
-        }
-        return (words.isEmpty() ? "" : words.get(0)).equals(literal);
-    }
-
-    /** GRUB's save_env: rewrites the file's existing bytes in place; fails quietly as GRUB does (it only prints). */
-    private static void saveEnv(Path file, String name, String value) throws IOException {
-        byte[] block = UBootTextEnv.readOptional(file);
-        if (block == null || !GrubEnvBlock.setInPlace(block, name, value)) {
-            return;
-        }
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
-            ByteBuffer buf = ByteBuffer.wrap(block);
-            while (buf.hasRemaining()) {
-                ch.write(buf, buf.position());
-            }
-            ch.force(true);
-        }
     }
 
     // --- creation (Bootloaders.create) ---

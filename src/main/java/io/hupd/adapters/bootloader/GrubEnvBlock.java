@@ -127,7 +127,7 @@ public final class GrubEnvBlock {
      * What GRUB's {@code load_env} gets from a file of any size: null when the header is wrong (nothing is
      * loaded), else the variables up to the first broken entry, a later duplicate replacing an earlier one.
      */
-    static Map<String, String> loadLenient(byte[] file) {
+    public static Map<String, String> loadLenient(byte[] file) {
         if (!hasHeader(file)) {
             return null;
         }
@@ -173,7 +173,7 @@ public final class GrubEnvBlock {
      * the variable appended in the padding; the block never changes size. False when GRUB would fail (block
      * broken, or no room), in which case the block is left as it was.
      */
-    static boolean setInPlace(byte[] block, String name, String value) {
+    public static boolean setInPlace(byte[] block, String name, String value) {
         if (!hasHeader(block)) {
             return false;
         }

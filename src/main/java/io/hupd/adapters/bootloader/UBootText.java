@@ -12,11 +12,11 @@ import java.util.Set;
  * refuses anything the firmware might read differently from what it looks like; {@link #importInto} is the
  * firmware's own, lenient view, used to simulate a power-on.
  */
-final class UBootText {
+public final class UBootText {
     private UBootText() {}
 
     /** Result of an import: which names a file assigned or deleted, so overrides can be detected. */
-    record Import(Map<String, String> assigned, Set<String> touched) {}
+    public record Import(Map<String, String> assigned, Set<String> touched) {}
 
     /**
      * Parses a machine-written file the strict way. Accepted, because U-Boot reads them exactly as they look:
@@ -95,7 +95,7 @@ final class UBootText {
      * {@code name=} deletes, a backslash escapes the next character (so it can continue a value onto the next
      * line), the import ends at the first NUL, and a later assignment wins.
      */
-    static Import importInto(byte[] content, Map<String, String> env) {
+    public static Import importInto(byte[] content, Map<String, String> env) {
         Map<String, String> assigned = new LinkedHashMap<>();
         Set<String> touched = new java.util.LinkedHashSet<>();
         int size = content.length;
@@ -150,7 +150,7 @@ final class UBootText {
     }
 
     /** The first word of a value as the hush shell splits an unquoted expansion; null when there is none. */
-    static String firstWord(String value) {
+    public static String firstWord(String value) {
         if (value == null) {
             return null;
         }
@@ -170,7 +170,7 @@ final class UBootText {
     }
 
     /** Leading digits in base 10 with an optional sign, 0 when there are none (how {@code test -gt} reads). */
-    static long decimalPrefix(String s) {
+    public static long decimalPrefix(String s) {
         if (s == null) {
             return 0;
         }
@@ -189,7 +189,7 @@ final class UBootText {
     }
 
     /** Leading hex digits after an optional 0x, 0 when there are none (how {@code setexpr} reads). */
-    static long hexPrefix(String s) {
+    public static long hexPrefix(String s) {
         if (s == null) {
             return 0;
         }
@@ -203,7 +203,7 @@ final class UBootText {
     }
 
     /** A whole-string hex number as U-Boot's partition syntax needs it, or -1. */
-    static long hexWhole(String s) {
+    public static long hexWhole(String s) {
         if (s == null) {
             return -1;
         }

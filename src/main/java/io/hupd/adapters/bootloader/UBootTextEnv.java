@@ -4,13 +4,9 @@ import io.hupd.ports.BootSettings;
 import io.hupd.ports.BootSettingsException;
 import io.hupd.ports.Bootloader;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -32,15 +28,13 @@ public final class UBootTextEnv implements Bootloader {
     static final String ENV_FILE = "resinOS_uEnv.txt";
     static final String BOOTCOUNT_FILE = "bootcount.env";
     static final String EXTRA_FILE = "extra_uEnv.txt";
-    static final String ROOT_PART = "resin_root_part";
-    static final String UPGRADE_AVAILABLE = "upgrade_available";
-    static final String BOOTCOUNT = "bootcount";
-    static final String LIMIT = "os_bc_lim";
-    static final int DEFAULT_LIMIT = 3;
+    public static final String ROOT_PART = "resin_root_part";
+    public static final String UPGRADE_AVAILABLE = "upgrade_available";
+    public static final String BOOTCOUNT = "bootcount";
+    public static final String LIMIT = "os_bc_lim";
+    public static final int DEFAULT_LIMIT = 3;
 
     // Built into balena's U-Boot (env_resin.h); they apply whenever a file does not override them.
-    private static final int BOOT_PART = 1;
-    private static final int DEFAULT_ROOT_PART = BOOT_PART + 1;
 
     private final Path bootDir;
     private final SettingsFiles files;
@@ -59,15 +53,15 @@ public final class UBootTextEnv implements Bootloader {
         return FLAVOUR;
     }
 
-    Path envFile() {
+    public Path envFile() {
         return bootDir.resolve(ENV_FILE);
     }
 
-    Path bootcountFile() {
+    public Path bootcountFile() {
         return bootDir.resolve(BOOTCOUNT_FILE);
     }
 
-    Path extraFile() {
+    public Path extraFile() {
         return bootDir.resolve(EXTRA_FILE);
     }
 
@@ -209,76 +203,6 @@ public final class UBootTextEnv implements Bootloader {
         return out;
     }
 
-    /**
-     * One power-on as hupd's {@code bootloader/uboot/boot.cmd} does it (balena's {@code resin_set_kernel_root}
-     * rules, with the limit compared in hex; {@code FirmwareTable} checks it in the real U-Boot). Files are imported
-     * leniently over the built-in defaults, as {@code env import -t} does, so settings that do not parse
-     * simply leave the defaults in place: root partition 2, no trial, limit 3. A root partition value that
-     * U-Boot cannot use as a partition number would make the real boot fail; the simulation boots the default
-     * root 2 instead. The count is saved as {@code env export -t} leaves it, {@code bootcount=N\n} and a NUL,
-     * with a plain overwrite, as {@code fatwrite} does, and the fallback to the other root happens in memory only.
-     */
-    @Override
-    public int firmwareSelectRoot() throws IOException {
-        int rootA = BOOT_PART + 1;
-        int rootB = BOOT_PART + 2;
-        Map<String, String> env = new HashMap<>();
-        env.put(ROOT_PART, Integer.toHexString(DEFAULT_ROOT_PART));
-        env.put(UPGRADE_AVAILABLE, "0 ");
-        env.put(LIMIT, Integer.toString(DEFAULT_LIMIT));
-        env.put("os_bc_skip", "0");
-        importIfPresent(envFile(), env);
-        importIfPresent(extraFile(), env);
-        if (!importIfPresent(bootcountFile(), env)) {
-            env.put(BOOTCOUNT, "0");
-        }
-
-        if ("0".equals(UBootText.firstWord(env.get("os_bc_skip")))
-                && "1".equals(UBootText.firstWord(env.get(UPGRADE_AVAILABLE)))) {
-            long count = UBootText.hexPrefix(UBootText.firstWord(env.get(BOOTCOUNT))) + 1;
-            env.put(BOOTCOUNT, Long.toHexString(count));
-            fatwrite(bootcountFile(), BOOTCOUNT + "=" + Long.toHexString(count) + "\n\0");
-        }
-
-        String root = UBootText.firstWord(env.get(ROOT_PART));
-        String limit = UBootText.firstWord(env.get(LIMIT));
-        if (limit != null) {
-            long count = UBootText.hexPrefix(UBootText.firstWord(env.get(BOOTCOUNT)));
-            if (count > UBootText.decimalPrefix(limit)) {
-                // the script compares strings with setexpr's hex output for root A; anything else means "go to A"
-                root = Integer.toHexString(rootA).equals(root) ? Integer.toHexString(rootB)
-                        : Integer.toHexString(rootA);
-            }
-        }
-        long part = UBootText.hexWhole(root);
-        if (part < 1 || part > 0xff) {
-            return DEFAULT_ROOT_PART;
-        }
-        return (int) part;
-    }
-
-    private static boolean importIfPresent(Path file, Map<String, String> env) throws IOException {
-        byte[] content = firmwareLoad(file);
-        if (content == null) {
-            return false;
-        }
-        UBootText.importInto(content, env);
-        return true;
-    }
-
-    /** Like U-Boot's fatwrite: the file is replaced by these bytes in place, not atomically. */
-    private static void fatwrite(Path file, String exported) throws IOException {
-        byte[] out = exported.getBytes(StandardCharsets.US_ASCII);
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING)) {
-            ByteBuffer buf = ByteBuffer.wrap(out);
-            while (buf.hasRemaining()) {
-                ch.write(buf);
-            }
-            ch.force(true);
-        }
-    }
-
     // --- creation (Bootloaders.create) ---
 
     void create(int rootPart, java.util.OptionalInt bootLimit) throws IOException {
@@ -351,7 +275,7 @@ public final class UBootTextEnv implements Bootloader {
         }
     }
 
-    static byte[] readOptional(Path file) throws IOException {
+    public static byte[] readOptional(Path file) throws IOException {
         try {
             return io.hupd.fs.BoundedFiles.read(file, io.hupd.fs.BoundedFiles.SETTINGS);
         } catch (NoSuchFileException e) {
@@ -364,7 +288,7 @@ public final class UBootTextEnv implements Bootloader {
      * script loads it, so the load fails and, as with a missing file, nothing is imported (the script's
      * {@code if fatload ...; then env import ...; fi}).
      */
-    static byte[] firmwareLoad(Path file) throws IOException {
+    public static byte[] firmwareLoad(Path file) throws IOException {
         try {
             return readOptional(file);
         } catch (io.hupd.fs.BoundedFiles.TooLarge e) {

@@ -1,6 +1,6 @@
 package io.hupd.adapters.hw;
 
-import io.hupd.ports.HealthCheck;
+import io.hupd.health.HealthCheck;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;

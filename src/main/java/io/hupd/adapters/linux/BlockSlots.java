@@ -2,6 +2,7 @@ package io.hupd.adapters.linux;
 
 import io.hupd.adapters.linux.BlockDevices.Partition;
 import io.hupd.adapters.sim.Ext4Image;
+import io.hupd.domain.Slot;
 import io.hupd.fs.Commands;
 import io.hupd.ports.Progress;
 import io.hupd.ports.Slots;
@@ -41,9 +42,9 @@ final class BlockSlots implements Slots {
 
     @Override
     public Optional<String> slotOfPartition(int number) {
-        for (String slot : List.of("A", "B")) {
-            if (partition(slot).number() == number) {
-                return Optional.of(slot);
+        for (Slot slot : Slot.values()) {
+            if (partition(slot.name()).number() == number) {
+                return Optional.of(slot.name());
             }
         }
         return Optional.empty();
@@ -166,11 +167,7 @@ final class BlockSlots implements Slots {
     }
 
     private Partition partition(String slot) {
-        return switch (slot) {
-            case "A" -> device.partition("rootA");
-            case "B" -> device.partition("rootB");
-            default -> throw new IllegalArgumentException("no slot " + slot);
-        };
+        return device.partition("root" + Slot.of(slot).name());
     }
 
     private io.hupd.adapters.fs.SlotStatusFiles status() {

@@ -137,11 +137,6 @@ final class RealBootloaders {
             }
             return vars;
         }
-
-        @Override
-        public int firmwareSelectRoot() {
-            throw new UnsupportedOperationException("on a real device the firmware picks the root");
-        }
     }
 
     /**
@@ -246,11 +241,6 @@ final class RealBootloaders {
         public int bootLimit() {
             return limit;
         }
-
-        @Override
-        public int firmwareSelectRoot() {
-            throw new UnsupportedOperationException("on a real device the firmware picks the root");
-        }
     }
 
     /**
@@ -335,11 +325,6 @@ final class RealBootloaders {
         public Map<String, String> rawVariables() throws IOException {
             return withCopy((b, d) -> b.rawVariables());
         }
-
-        @Override
-        public int firmwareSelectRoot() {
-            throw new UnsupportedOperationException("on a real device the firmware picks the root");
-        }
     }
 
     /** The configured boot limit in place of the flavour's own default. */
@@ -368,11 +353,6 @@ final class RealBootloaders {
             @Override
             public Map<String, String> rawVariables() throws IOException {
                 return b.rawVariables();
-            }
-
-            @Override
-            public int firmwareSelectRoot() {
-                throw new UnsupportedOperationException("on a real device the firmware picks the root");
             }
         };
     }

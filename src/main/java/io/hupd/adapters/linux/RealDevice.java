@@ -6,15 +6,16 @@ import io.hupd.adapters.fs.StateDirectory;
 import io.hupd.adapters.hw.HealthCheckFolder;
 import io.hupd.adapters.linux.BlockDevices.Mount;
 import io.hupd.adapters.linux.BlockDevices.Partition;
+import io.hupd.device.Device;
+import io.hupd.domain.Slot;
+import io.hupd.health.HealthCheck;
+import io.hupd.image.fetch.ImageSourceFactory;
 import io.hupd.ports.BootFilePolicy;
 import io.hupd.ports.BootPartition;
 import io.hupd.ports.BootSettings;
 import io.hupd.ports.Bootloader;
 import io.hupd.ports.Clock;
 import io.hupd.ports.DataPartition;
-import io.hupd.ports.Device;
-import io.hupd.ports.HealthCheck;
-import io.hupd.ports.ImageSourceFactory;
 import io.hupd.ports.StatePartition;
 import io.hupd.ports.Supervisor;
 import io.hupd.ports.UserInputException;
@@ -120,7 +121,8 @@ public final class RealDevice {
         String mountWhy = slash.map(m -> "/ is mounted from " + m.source() + " (" + m.devno() + ")")
                 .orElse("/ is not in " + config.mountInfo());
         if (slash.isPresent()) {
-            for (String slot : List.of("A", "B")) {
+            for (Slot s : Slot.values()) {
+                String slot = s.name();
                 if (partition("root" + slot).devno().equals(slash.get().devno())) {
                     byMount = slot;
                     mountWhy += ", root " + slot;
@@ -141,7 +143,7 @@ public final class RealDevice {
     }
 
     private String slotOf(Partition p) {
-        return p.equals(partition("rootA")) ? "A" : "B";
+        return p.equals(partition("root" + Slot.A.name())) ? Slot.A.name() : Slot.B.name();
     }
 
     /** Where the OS mounted the boot partition, if it did. */

@@ -1,7 +1,7 @@
 package io.hupd.adapters.sim;
 
-import io.hupd.image.ImageSpec;
-import io.hupd.image.OciLayoutWriter;
+import io.hupd.image.authoring.ImageSpec;
+import io.hupd.image.authoring.OciLayoutWriter;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -7,21 +7,21 @@ import io.hupd.adapters.bootloader.Bootloaders;
 import io.hupd.adapters.fs.BootDirectory;
 import io.hupd.adapters.fs.RollForwardFiles;
 import io.hupd.adapters.fs.StateDirectory;
+import io.hupd.device.Device;
+import io.hupd.domain.Slot;
 import io.hupd.fs.AtomicFiles;
 import io.hupd.fs.BoundedFiles;
+import io.hupd.image.fetch.ImageSourceFactory;
 import io.hupd.ports.BootSettings;
 import io.hupd.ports.Bootloader;
 import io.hupd.ports.Clock;
 import io.hupd.ports.DataPartition;
-import io.hupd.ports.Device;
-import io.hupd.ports.ImageSourceFactory;
 import io.hupd.ports.Power;
 import io.hupd.ports.RunningSystem;
 import io.hupd.ports.StatePartition;
 import io.hupd.ports.Supervisor;
 import io.hupd.ports.UserInputException;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
@@ -121,7 +121,7 @@ public final class SimDevice {
     /** The slot the running OS booted from (run/booted-slot, written at power-on). */
     public String bootedSlot() throws IOException {
         String s = readRun("booted-slot").orElse("");
-        if (!s.equals("A") && !s.equals("B")) {
+        if (Slot.named(s).isEmpty()) {
             throw new IOException("the simulated device has not booted (run/booted-slot is missing): run 'hupd boot'");
         }
         return s;
@@ -138,7 +138,7 @@ public final class SimDevice {
     public PowerOn powerOn() throws IOException {
         int part;
         try {
-            part = bootloader().firmwareSelectRoot();
+            part = SimFirmware.selectRoot(bootloader());
         } catch (IOException e) {
             writeRun("power", "reset: the bootloader cannot read its settings (" + e.getMessage() + ")");
             return new PowerOn(false, null, "bootloader settings unreadable: " + e.getMessage());

@@ -2,7 +2,7 @@ package io.hupd.adapters.sim;
 
 import io.hupd.adapters.sim.Ext4Image.Entry;
 import io.hupd.adapters.sim.Ext4Image.Type;
-import io.hupd.ports.HealthCheck;
+import io.hupd.health.HealthCheck;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;

@@ -1,5 +1,6 @@
 package io.hupd.adapters.sim;
 
+import io.hupd.domain.Slot;
 import io.hupd.fs.AtomicFiles;
 import io.hupd.ports.Progress;
 import io.hupd.ports.Slots;
@@ -28,20 +29,12 @@ final class SimSlots implements Slots {
 
     @Override
     public int partitionOf(String slot) {
-        return switch (slot) {
-            case "A" -> 2;
-            case "B" -> 3;
-            default -> throw new IllegalArgumentException("no slot " + slot);
-        };
+        return SimFirmware.partitionOf(Slot.of(slot));
     }
 
     @Override
     public Optional<String> slotOfPartition(int partition) {
-        return switch (partition) {
-            case 2 -> Optional.of("A");
-            case 3 -> Optional.of("B");
-            default -> Optional.empty();
-        };
+        return SimFirmware.slotOf(partition).map(Slot::name);
     }
 
     @Override

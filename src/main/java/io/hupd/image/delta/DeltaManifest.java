@@ -3,8 +3,8 @@ package io.hupd.image.delta;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.hupd.image.Descriptor;
-import io.hupd.ports.ImageSourceException;
+import io.hupd.image.oci.Descriptor;
+import io.hupd.image.oci.ImageSourceException;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -31,7 +31,7 @@ public record DeltaManifest(String targetManifest, String sourceManifest, Descri
     static final String OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
     static final String OCI_LAYER_TAR = "application/vnd.oci.image.layer.v1.tar";
     private static final String PREFIX = "io.hupd.delta.";
-    static final ObjectMapper JSON = new ObjectMapper();
+    public static final ObjectMapper JSON = new ObjectMapper();
 
     /** One patch blob and the layers it joins; {@code sourceDiffId} is null for a layer made from nothing. */
     public record Patch(Descriptor blob, String targetDiffId, long targetSize, String sourceDiffId, long sourceSize,

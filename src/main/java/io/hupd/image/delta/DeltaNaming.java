@@ -1,6 +1,6 @@
 package io.hupd.image.delta;
 
-import io.hupd.image.ImageReference;
+import io.hupd.image.oci.ImageReference;
 import io.hupd.ports.UserInputException;
 import java.util.List;
 import java.util.Optional;

@@ -4,11 +4,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.hupd.fs.AtomicFiles;
-import io.hupd.image.Descriptor;
-import io.hupd.image.ImageReference;
+import io.hupd.image.oci.Descriptor;
+import io.hupd.image.oci.ImageReference;
+import io.hupd.image.oci.ImageSourceException;
+import io.hupd.image.oci.OciJson;
 import io.hupd.image.registry.RegistryClient;
 import io.hupd.image.registry.RegistryOptions;
-import io.hupd.ports.ImageSourceException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -27,20 +28,20 @@ import java.util.function.Function;
  * Where a delta artifact lives: an OCI layout folder or a registry repository. Reading is for the device (the
  * caller verifies every blob); writing is for {@code hupd delta create}.
  */
-abstract class DeltaRepo {
-    static final int MAX_MANIFEST = 4 * 1024 * 1024;
+public abstract class DeltaRepo {
+    public static final int MAX_MANIFEST = 4 * 1024 * 1024;
 
-    abstract byte[] manifest() throws IOException;
+    public abstract byte[] manifest() throws IOException;
 
-    abstract InputStream blob(Descriptor d) throws IOException;
+    public abstract InputStream blob(Descriptor d) throws IOException;
 
-    abstract boolean hasBlob(Descriptor d) throws IOException;
+    public abstract boolean hasBlob(Descriptor d) throws IOException;
 
-    abstract void putBlob(Descriptor d, Path content) throws IOException;
+    public abstract void putBlob(Descriptor d, Path content) throws IOException;
 
-    abstract void putManifest(byte[] manifest) throws IOException;
+    public abstract void putManifest(byte[] manifest) throws IOException;
 
-    static DeltaRepo open(ImageReference ref, Function<String, RegistryClient> clients, RegistryOptions options) {
+    public static DeltaRepo open(ImageReference ref, Function<String, RegistryClient> clients, RegistryOptions options) {
         if (ref.isOciLayout()) {
             return new Layout(ref);
         }
@@ -49,7 +50,6 @@ abstract class DeltaRepo {
 
     /** An OCI image layout; the delta is the manifest its index names with the reference's tag. */
     static final class Layout extends DeltaRepo {
-        private static final String REF_NAME = "org.opencontainers.image.ref.name";
         private final ImageReference ref;
 
         Layout(ImageReference ref) {
@@ -65,7 +65,7 @@ abstract class DeltaRepo {
         }
 
         @Override
-        byte[] manifest() throws IOException {
+        public byte[] manifest() throws IOException {
             JsonNode index;
             try {
                 index = DeltaManifest.JSON.readTree(io.hupd.fs.BoundedFiles.read(dir().resolve("index.json"), io.hupd.fs.BoundedFiles.DOCUMENT));
@@ -73,7 +73,7 @@ abstract class DeltaRepo {
                 throw new DeltaMissingException(ref + ": no OCI layout at " + dir());
             }
             for (JsonNode m : index.path("manifests")) {
-                if (ref.tag().equals(m.path("annotations").path(REF_NAME).asText(null))) {
+                if (ref.tag().equals(m.path("annotations").path(OciJson.REF_NAME).asText(null))) {
                     String digest = m.path("digest").asText("");
                     if (!digest.matches("sha256:[0-9a-f]{64}")) {
                         throw new ImageSourceException(ref + ": index.json names a bad digest for the tag");
@@ -94,7 +94,7 @@ abstract class DeltaRepo {
         }
 
         @Override
-        InputStream blob(Descriptor d) throws IOException {
+        public InputStream blob(Descriptor d) throws IOException {
             try {
                 return Files.newInputStream(blobPath(d.digest()));
             } catch (NoSuchFileException e) {
@@ -103,13 +103,13 @@ abstract class DeltaRepo {
         }
 
         @Override
-        boolean hasBlob(Descriptor d) throws IOException {
+        public boolean hasBlob(Descriptor d) throws IOException {
             Path p = blobPath(d.digest());
             return Files.isRegularFile(p) && Files.size(p) == d.size();
         }
 
         @Override
-        void putBlob(Descriptor d, Path content) throws IOException {
+        public void putBlob(Descriptor d, Path content) throws IOException {
             Path target = blobPath(d.digest());
             Files.createDirectories(target.getParent());
             Path tmp = target.resolveSibling(".tmp-" + d.hex());
@@ -119,7 +119,7 @@ abstract class DeltaRepo {
         }
 
         @Override
-        void putManifest(byte[] manifest) throws IOException {
+        public void putManifest(byte[] manifest) throws IOException {
             Files.createDirectories(dir());
             Path marker = dir().resolve("oci-layout");
             if (!Files.exists(marker)) {
@@ -140,7 +140,7 @@ abstract class DeltaRepo {
             }
             ArrayNode kept = DeltaManifest.JSON.createArrayNode();
             for (JsonNode m : index.path("manifests")) {
-                if (!ref.tag().equals(m.path("annotations").path(REF_NAME).asText(null))) {
+                if (!ref.tag().equals(m.path("annotations").path(OciJson.REF_NAME).asText(null))) {
                     kept.add(m);
                 }
             }
@@ -149,7 +149,7 @@ abstract class DeltaRepo {
             entry.put("digest", digest);
             entry.put("size", manifest.length);
             entry.put("artifactType", DeltaManifest.ARTIFACT_TYPE);
-            entry.putObject("annotations").put(REF_NAME, ref.tag());
+            entry.putObject("annotations").put(OciJson.REF_NAME, ref.tag());
             index.set("manifests", kept);
             AtomicFiles.write(indexFile, DeltaManifest.JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(index));
         }
@@ -175,7 +175,7 @@ abstract class DeltaRepo {
         }
 
         @Override
-        byte[] manifest() throws IOException {
+        public byte[] manifest() throws IOException {
             try {
                 return client.manifest(ref.repository(), ref.manifestReference(), List.of(DeltaManifest.OCI_MANIFEST),
                         MAX_MANIFEST).body();
@@ -188,7 +188,7 @@ abstract class DeltaRepo {
         }
 
         @Override
-        InputStream blob(Descriptor d) throws IOException {
+        public InputStream blob(Descriptor d) throws IOException {
             RegistryClient.BlobBody body = client.blob(ref.repository(), d.digest(), 0, d.size());
             if (body.start() != 0) {
                 body.close();
@@ -202,14 +202,14 @@ abstract class DeltaRepo {
         }
 
         @Override
-        boolean hasBlob(Descriptor d) throws IOException {
+        public boolean hasBlob(Descriptor d) throws IOException {
             HttpResponse<Void> r = send(HttpRequest.newBuilder(api("/blobs/" + d.digest()))
                     .method("HEAD", HttpRequest.BodyPublishers.noBody()).build());
             return r.statusCode() == 200;
         }
 
         @Override
-        void putBlob(Descriptor d, Path content) throws IOException {
+        public void putBlob(Descriptor d, Path content) throws IOException {
             HttpResponse<Void> start = send(HttpRequest.newBuilder(api("/blobs/uploads/"))
                     .POST(HttpRequest.BodyPublishers.noBody()).build());
             String location = start.headers().firstValue("Location").orElse(null);
@@ -230,7 +230,7 @@ abstract class DeltaRepo {
         }
 
         @Override
-        void putManifest(byte[] manifest) throws IOException {
+        public void putManifest(byte[] manifest) throws IOException {
             HttpResponse<Void> r = send(HttpRequest.newBuilder(api("/manifests/" + ref.tag()))
                     .header("Content-Type", DeltaManifest.OCI_MANIFEST)
                     .PUT(HttpRequest.BodyPublishers.ofByteArray(manifest)).build());

@@ -5,10 +5,10 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 
 /** sha256 digests in the OCI form ({@code sha256:<hex>}). */
-final class Hashing {
+public final class Hashing {
     private Hashing() {}
 
-    static MessageDigest sha256() {
+    public static MessageDigest sha256() {
         try {
             return MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
@@ -16,11 +16,11 @@ final class Hashing {
         }
     }
 
-    static String sha256(byte[] content) {
+    public static String sha256(byte[] content) {
         return digest(sha256().digest(content));
     }
 
-    static String digest(byte[] hash) {
+    public static String digest(byte[] hash) {
         return "sha256:" + HexFormat.of().formatHex(hash);
     }
 }

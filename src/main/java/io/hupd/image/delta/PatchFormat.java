@@ -1,6 +1,6 @@
 package io.hupd.image.delta;
 
-import io.hupd.ports.ImageSourceException;
+import io.hupd.image.oci.ImageSourceException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;

@@ -1,6 +1,6 @@
 package io.hupd.image.registry;
 
-import io.hupd.ports.ImageSourceException;
+import io.hupd.image.oci.ImageSourceException;
 
 /** A registry did not give what was asked; {@link #retryable()} when trying again may help (network, 5xx, 429). */
 public class RegistryException extends ImageSourceException {

@@ -19,7 +19,7 @@ import java.util.List;
  */
 public final class CosignSignatures {
     public static final String SIGNATURE_ANNOTATION = "dev.cosignproject.cosign/signature";
-    static final String OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
+    public static final String OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
     static final String OCI_CONFIG = "application/vnd.oci.image.config.v1+json";
     /** More signatures than this on one image is not rotation but an attempt to make the device work. */
     static final int MAX_SIGNATURES = 16;
@@ -67,7 +67,7 @@ public final class CosignSignatures {
     }
 
     /** A signature manifest with one payload: returns its config, then the manifest (blobs to store, in order). */
-    static byte[][] build(byte[] payload, String signatureBase64) {
+    public static byte[][] build(byte[] payload, String signatureBase64) {
         ObjectNode config = JSON.createObjectNode();
         config.put("architecture", "");
         config.put("os", "");
@@ -88,7 +88,7 @@ public final class CosignSignatures {
         return new byte[][] {configBytes, m.toString().getBytes(StandardCharsets.UTF_8)};
     }
 
-    static String sha256(byte[] content) {
+    public static String sha256(byte[] content) {
         try {
             return "sha256:" + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(content));
         } catch (NoSuchAlgorithmException e) {

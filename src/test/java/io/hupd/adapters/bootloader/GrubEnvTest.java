@@ -1,6 +1,5 @@
 package io.hupd.adapters.bootloader;
 
-import static io.hupd.adapters.bootloader.TestFiles.names;
 import static io.hupd.adapters.bootloader.TestFiles.requireTool;
 import static io.hupd.adapters.bootloader.TestFiles.run;
 import static io.hupd.adapters.bootloader.TestFiles.snapshot;
@@ -8,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-
+import io.hupd.adapters.sim.SimFirmware;
 import io.hupd.fs.Commands;
 import io.hupd.ports.BootSettings;
 import io.hupd.ports.BootSettingsException;
@@ -129,9 +128,9 @@ class GrubEnvTest {
     void blocksSavedByTheSimulatedFirmwareAreListedByGrubEditenv() throws IOException {
         requireTool("grub-editenv");
         env().write(new BootSettings(3, true, 0));
-        env().firmwareSelectRoot();
+        SimFirmware.selectRoot(env());
         assertEquals("1", listedByGrubEditenv().get("bootcount"));
-        env().firmwareSelectRoot();
+        SimFirmware.selectRoot(env());
         assertEquals("2", listedByGrubEditenv().get("bootcount"));
     }
 
@@ -219,7 +218,7 @@ class GrubEnvTest {
         Files.createDirectories(file.getParent());
         Files.write(file, GrubEnvBlock.serialize(vars("3", "1", "0 ")));
         assertEquals(new BootSettings(3, true, 0), env().read());
-        assertEquals(3, env().firmwareSelectRoot(), "GRUB splits the unquoted value, so \"0 \" counts as 0");
+        assertEquals(3, SimFirmware.selectRoot(env()), "GRUB splits the unquoted value, so \"0 \" counts as 0");
         assertEquals(new BootSettings(3, true, 1), env().read());
     }
 
@@ -228,12 +227,12 @@ class GrubEnvTest {
     @Test
     void oneTrialBootThenTheOldRootForGood() throws IOException {
         env().write(new BootSettings(3, true, 0));
-        assertEquals(3, env().firmwareSelectRoot(), "1st power-on: the new root");
+        assertEquals(3, SimFirmware.selectRoot(env()), "1st power-on: the new root");
         assertEquals(new BootSettings(3, true, 1), env().read());
-        assertEquals(2, env().firmwareSelectRoot(), "2nd power-on: the old root");
+        assertEquals(2, SimFirmware.selectRoot(env()), "2nd power-on: the old root");
         assertEquals(new BootSettings(3, true, 2), env().read());
         for (int i = 0; i < 3; i++) {
-            assertEquals(2, env().firmwareSelectRoot(), "stays on the old root");
+            assertEquals(2, SimFirmware.selectRoot(env()), "stays on the old root");
         }
         assertEquals(new BootSettings(3, true, 2), env().read());
         assertEquals(1024, Files.size(file));
@@ -243,8 +242,8 @@ class GrubEnvTest {
     @Test
     void trialFromRootBBackToRootA() throws IOException {
         env().write(new BootSettings(2, true, 0));
-        assertEquals(2, env().firmwareSelectRoot());
-        assertEquals(3, env().firmwareSelectRoot());
+        assertEquals(2, SimFirmware.selectRoot(env()));
+        assertEquals(3, SimFirmware.selectRoot(env()));
     }
 
     @Test
@@ -252,7 +251,7 @@ class GrubEnvTest {
         env().write(new BootSettings(3, false, 0));
         byte[] before = Files.readAllBytes(file);
         for (int i = 0; i < 4; i++) {
-            assertEquals(3, env().firmwareSelectRoot());
+            assertEquals(3, SimFirmware.selectRoot(env()));
         }
         assertTrue(Arrays.equals(before, Files.readAllBytes(file)));
     }
@@ -263,16 +262,16 @@ class GrubEnvTest {
         Map<String, String> m = vars("3", "1", "0");
         m.put("extra_os_cmdline", "quiet");
         Files.write(file, GrubEnvBlock.serialize(m));
-        env().firmwareSelectRoot();
+        SimFirmware.selectRoot(env());
         assertEquals("quiet", GrubEnvBlock.parse(Files.readAllBytes(file)).get("extra_os_cmdline"));
     }
 
     @Test
     void anUnreadableGrubenvBootsRootALikeTheUBootDefaults() throws IOException {
-        assertEquals(2, env().firmwareSelectRoot(), "no grubenv: nothing loads, no count, root A");
+        assertEquals(2, SimFirmware.selectRoot(env()), "no grubenv: nothing loads, no count, root A");
         Files.createDirectories(file.getParent());
         Files.write(file, "garbage".getBytes(StandardCharsets.US_ASCII));
-        assertEquals(2, env().firmwareSelectRoot());
+        assertEquals(2, SimFirmware.selectRoot(env()));
         assertEquals("garbage", Files.readString(file), "GRUB cannot save into a block it cannot open");
     }
 
@@ -280,22 +279,10 @@ class GrubEnvTest {
     void aCountGrubCannotReadDuringATrialIsPastTheLimit() throws IOException {
         Files.createDirectories(file.getParent());
         Files.write(file, GrubEnvBlock.serialize(vars("3", "1", "zz")));
-        assertEquals(2, env().firmwareSelectRoot(), "the old root, never a fresh trial");
+        assertEquals(2, SimFirmware.selectRoot(env()), "the old root, never a fresh trial");
         assertEquals(new BootSettings(3, true, 2), env().read());
         Files.write(file, GrubEnvBlock.serialize(vars("3", "0", "zz")));
-        assertEquals(3, env().firmwareSelectRoot(), "no trial: the count is not looked at");
-    }
-
-    @Test
-    void grubTestSemantics() {
-        assertTrue(GrubEnv.grubEquals("1", "1"));
-        assertFalse(GrubEnv.grubEquals("2", "1"));
-        assertTrue(GrubEnv.grubEquals(" 1\t", "1"), "split into words");
-        assertFalse(GrubEnv.grubEquals(null, "2"), "unset: [ x = x2 ] is false");
-        assertTrue(GrubEnv.grubEquals(null, ""));
-        assertTrue(GrubEnv.grubEquals(" ", ""));
-        assertFalse(GrubEnv.grubEquals("", "2"));
-        assertFalse(GrubEnv.grubEquals("1 2", "1"));
+        assertEquals(3, SimFirmware.selectRoot(env()), "no trial: the count is not looked at");
     }
 
     // --- read-back ---

@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-
+import io.hupd.adapters.sim.SimFirmware;
 import io.hupd.fs.Commands;
 import io.hupd.ports.BootSettings;
 import io.hupd.ports.BootSettingsException;
@@ -245,10 +245,10 @@ class UBootBinaryEnvTest {
         created(2, OptionalInt.empty());
         env().write(new BootSettings(3, true, 0));
         for (int boot = 1; boot <= 3; boot++) {
-            assertEquals(3, env().firmwareSelectRoot(), "power-on " + boot);
+            assertEquals(3, SimFirmware.selectRoot(env()), "power-on " + boot);
             assertEquals(boot, env().read().bootcount());
         }
-        assertEquals(2, env().firmwareSelectRoot());
+        assertEquals(2, SimFirmware.selectRoot(env()));
         assertEquals(new BootSettings(3, true, 4), env().read(), "root unchanged: the flip is in memory");
     }
 
@@ -258,19 +258,19 @@ class UBootBinaryEnvTest {
         assertEquals(1, env().bootLimit());
         byte[] before = Files.readAllBytes(envFile());
         for (int i = 0; i < 3; i++) {
-            assertEquals(3, env().firmwareSelectRoot());
+            assertEquals(3, SimFirmware.selectRoot(env()));
         }
         assertArrayEquals(before, Files.readAllBytes(envFile()));
         env().write(new BootSettings(2, true, 0));
-        assertEquals(2, env().firmwareSelectRoot());
-        assertEquals(3, env().firmwareSelectRoot());
+        assertEquals(2, SimFirmware.selectRoot(env()));
+        assertEquals(3, SimFirmware.selectRoot(env()));
     }
 
     @Test
     void theFirmwareSavesIntoTheOtherCopySoACorruptSaveFallsBackToTheLastGoodCount() throws IOException {
         created(2, OptionalInt.empty());
         env().write(new BootSettings(3, true, 0));
-        env().firmwareSelectRoot();
+        SimFirmware.selectRoot(env());
         int newest = flags(0) > flags(1) ? 0 : 1;
         corrupt(newest);
         assertEquals(new BootSettings(3, true, 0), env().read());
@@ -278,11 +278,11 @@ class UBootBinaryEnvTest {
 
     @Test
     void noValidCopyBootsTheDefaultRoot() throws IOException {
-        assertEquals(2, env().firmwareSelectRoot(), "nothing there at all");
+        assertEquals(2, SimFirmware.selectRoot(env()), "nothing there at all");
         created(3, OptionalInt.empty());
         corrupt(0);
         corrupt(1);
-        assertEquals(2, env().firmwareSelectRoot());
+        assertEquals(2, SimFirmware.selectRoot(env()));
     }
 
     // --- atomicity and read-back ---
@@ -291,13 +291,13 @@ class UBootBinaryEnvTest {
     void aTornWriteLeavesThePreviousSettings() throws IOException {
         created(2, OptionalInt.empty());
         UBootBinaryEnv torn = new UBootBinaryEnv(boot, (file, offset, copy) ->
-                UBootBinaryEnv.IN_PLACE.write(file, offset, java.util.Arrays.copyOf(copy, copy.length / 2)));
+                UBootEnvCopies.IN_PLACE.write(file, offset, java.util.Arrays.copyOf(copy, copy.length / 2)));
         // half of the new copy over a copy whose tail differs from it: the CRC no longer matches
         Files.write(envFile(), concat(copy(1, "resin_root_part=2", "upgrade_available=0", "bootcount=0"),
                 copy(1, "x=".concat("y".repeat(SIZE - 20)))));
         assertThrows(BootSettingsException.class, () -> torn.write(new BootSettings(3, true, 0)));
         assertEquals(new BootSettings(2, false, 0), env().read());
-        assertEquals(2, env().firmwareSelectRoot());
+        assertEquals(2, SimFirmware.selectRoot(env()));
     }
 
     @Test

@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-
+import io.hupd.adapters.sim.SimFirmware;
 import io.hupd.ports.BootSettings;
 import io.hupd.ports.BootSettingsException;
 import java.io.IOException;
@@ -152,12 +152,12 @@ class UBootTextEnvTest {
         env().write(new BootSettings(3, true, 0));
         String settings = text(uEnv());
         for (int boot = 1; boot <= 3; boot++) {
-            assertEquals(3, env().firmwareSelectRoot(), "power-on " + boot);
+            assertEquals(3, SimFirmware.selectRoot(env()), "power-on " + boot);
             assertEquals("bootcount=" + boot + "\n\0", text(bootcount()), "fatwrite of 13 bytes");
             assertEquals(boot, env().read().bootcount());
         }
-        assertEquals(2, env().firmwareSelectRoot(), "4th power-on: bootcount 4 > os_bc_lim 3");
-        assertEquals(2, env().firmwareSelectRoot());
+        assertEquals(2, SimFirmware.selectRoot(env()), "4th power-on: bootcount 4 > os_bc_lim 3");
+        assertEquals(2, SimFirmware.selectRoot(env()));
         assertEquals(settings, text(uEnv()), "the flip happens in memory only");
         assertEquals(new BootSettings(3, true, 5), env().read());
     }
@@ -167,15 +167,15 @@ class UBootTextEnvTest {
         write(extra(), "extra_os_cmdline=quiet\r\nos_bc_lim=1\r\n");
         env().write(new BootSettings(2, true, 0));
         assertEquals(1, env().bootLimit());
-        assertEquals(2, env().firmwareSelectRoot());
-        assertEquals(3, env().firmwareSelectRoot());
+        assertEquals(2, SimFirmware.selectRoot(env()));
+        assertEquals(3, SimFirmware.selectRoot(env()));
     }
 
     @Test
     void noTrialNeverCounts() throws IOException {
         env().write(new BootSettings(3, false, 0));
         for (int i = 0; i < 6; i++) {
-            assertEquals(3, env().firmwareSelectRoot());
+            assertEquals(3, SimFirmware.selectRoot(env()));
         }
         assertFalse(Files.exists(bootcount()));
     }
@@ -185,7 +185,7 @@ class UBootTextEnvTest {
         write(extra(), "os_bc_skip=1\n");
         env().write(new BootSettings(3, true, 0));
         for (int i = 0; i < 5; i++) {
-            assertEquals(3, env().firmwareSelectRoot());
+            assertEquals(3, SimFirmware.selectRoot(env()));
         }
         assertFalse(Files.exists(bootcount()));
     }
@@ -196,7 +196,7 @@ class UBootTextEnvTest {
         // count before it names a root
         write(uEnv(), "resin_root_part=2\nupgrade_available=0\n");
         write(bootcount(), "bootcount=4\n");
-        assertEquals(3, env().firmwareSelectRoot());
+        assertEquals(3, SimFirmware.selectRoot(env()));
     }
 
     @Test
@@ -206,23 +206,23 @@ class UBootTextEnvTest {
         env().write(new BootSettings(3, true, 0));
         List<Integer> roots = new ArrayList<>();
         for (int i = 0; i < 12; i++) {
-            roots.add(env().firmwareSelectRoot());
+            roots.add(SimFirmware.selectRoot(env()));
         }
         assertEquals(List.of(3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 2, 2), roots);
         assertEquals("bootcount=c\n\0", text(bootcount()));
         assertEquals(0xc, env().read().bootcount());
         write(bootcount(), "bootcount=ff\n\0");
-        env().firmwareSelectRoot();
+        SimFirmware.selectRoot(env());
         assertEquals("bootcount=100\n\0", text(bootcount()), "the whole export, NUL included, past 13 bytes");
     }
 
     @Test
     void settingsThatDoNotParseLeaveTheFirmwareOnItsDefaults() throws IOException {
-        assertEquals(2, env().firmwareSelectRoot(), "no resinOS_uEnv.txt at all");
+        assertEquals(2, SimFirmware.selectRoot(env()), "no resinOS_uEnv.txt at all");
         write(uEnv(), "\u0001\u0002garbage\n");
-        assertEquals(2, env().firmwareSelectRoot());
+        assertEquals(2, SimFirmware.selectRoot(env()));
         write(uEnv(), "resin_root_part=zz\nupgrade_available=0\n");
-        assertEquals(2, env().firmwareSelectRoot(), "a root U-Boot cannot use: default root");
+        assertEquals(2, SimFirmware.selectRoot(env()), "a root U-Boot cannot use: default root");
         assertFalse(Files.exists(bootcount()));
     }
 
@@ -230,7 +230,7 @@ class UBootTextEnvTest {
     void crlfSettingsAreNotWhatTheyLookLikeToTheFirmware() throws IOException {
         write(uEnv(), "resin_root_part=3\r\nupgrade_available=1\r\n");
         // "1\r" is not "1", so nothing is counted, and "3\r" is no partition number
-        assertEquals(2, env().firmwareSelectRoot());
+        assertEquals(2, SimFirmware.selectRoot(env()));
         assertFalse(Files.exists(bootcount()));
     }
 
@@ -238,7 +238,7 @@ class UBootTextEnvTest {
     void trailingBlanksStillWorkForTheFirmware() throws IOException {
         write(uEnv(), "resin_root_part=3 \nupgrade_available=1 \n");
         write(bootcount(), "bootcount=0 \n");
-        assertEquals(3, env().firmwareSelectRoot());
+        assertEquals(3, SimFirmware.selectRoot(env()));
         assertEquals(1, env().read().bootcount());
     }
 
@@ -265,7 +265,7 @@ class UBootTextEnvTest {
         assertEquals(Map.of("resin_root_part", "3", "upgrade_available", "1", "bootcount", "0"),
                 env().rawVariables());
         write(extra(), "os_bc_lim=7\n");
-        env().firmwareSelectRoot();
+        SimFirmware.selectRoot(env());
         assertEquals(Map.of("resin_root_part", "3", "upgrade_available", "1", "bootcount", "1", "os_bc_lim", "7"),
                 env().rawVariables());
         write(uEnv(), "resin_root_part=Z\nupgrade_available=1\n");
@@ -287,7 +287,7 @@ class UBootTextEnvTest {
         write(boot.resolve(".resinOS_uEnv.txt.5f3a9c.tmp"), "resin_root_part=3\nupgr");
         write(boot.resolve(".bootcount.env.77aa.tmp"), "bootcount=9\n");
         assertEquals(new BootSettings(2, false, 0), env().read());
-        assertEquals(2, env().firmwareSelectRoot());
+        assertEquals(2, SimFirmware.selectRoot(env()));
         env().write(new BootSettings(3, true, 0));
         assertEquals(new BootSettings(3, true, 0), env().read());
     }

@@ -1,12 +1,11 @@
 package io.hupd.adapters.hw;
 
 import static org.junit.jupiter.api.Assertions.*;
-
+import io.hupd.health.HealthCheck;
 import io.hupd.health.HealthCheckRunner;
 import io.hupd.health.HealthPolicy;
 import io.hupd.health.HealthVerdict;
 import io.hupd.ports.Clock;
-import io.hupd.ports.HealthCheck;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;

@@ -4,13 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-
+import io.hupd.health.HealthCheck.Result;
+import io.hupd.health.HealthCheck;
 import io.hupd.health.HealthCheckRunner;
 import io.hupd.health.HealthPolicy;
 import io.hupd.health.HealthVerdict;
 import io.hupd.ports.Clock;
-import io.hupd.ports.HealthCheck;
-import io.hupd.ports.HealthCheck.Result;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -17,33 +17,33 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 
 /** An in-JVM HTTP server on loopback that answers like a registry, with hooks for misbehaving. */
-final class FakeRegistry implements AutoCloseable {
+public final class FakeRegistry implements AutoCloseable {
     /** Answers one request; returns false to fall through to the stored content. */
     @FunctionalInterface
-    interface Hook {
+    public interface Hook {
         boolean handle(HttpExchange ex) throws IOException;
     }
 
     final HttpServer server;
-    final Map<String, byte[]> manifests = new ConcurrentHashMap<>();
-    final Map<String, String> manifestTypes = new ConcurrentHashMap<>();
-    final Map<String, byte[]> blobs = new ConcurrentHashMap<>();
-    final List<String> log = new CopyOnWriteArrayList<>();
-    volatile Hook hook = ex -> false;
-    volatile boolean honourRange = true;
+    public final Map<String, byte[]> manifests = new ConcurrentHashMap<>();
+    public final Map<String, String> manifestTypes = new ConcurrentHashMap<>();
+    public final Map<String, byte[]> blobs = new ConcurrentHashMap<>();
+    public final List<String> log = new CopyOnWriteArrayList<>();
+    public volatile Hook hook = ex -> false;
+    public volatile boolean honourRange = true;
 
-    FakeRegistry() throws IOException {
+    public FakeRegistry() throws IOException {
         server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
         server.setExecutor(Executors.newCachedThreadPool());
         server.createContext("/", this::serve);
         server.start();
     }
 
-    String address() {
+    public String address() {
         return "127.0.0.1:" + server.getAddress().getPort();
     }
 
-    static String sha256(byte[] b) {
+    public static String sha256(byte[] b) {
         try {
             return "sha256:" + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(b));
         } catch (NoSuchAlgorithmException e) {
@@ -52,7 +52,7 @@ final class FakeRegistry implements AutoCloseable {
     }
 
     /** Stores a manifest under its digest and, when given, a tag. */
-    String putManifest(String tag, String mediaType, String json) {
+    public String putManifest(String tag, String mediaType, String json) {
         byte[] b = json.getBytes(StandardCharsets.UTF_8);
         String d = sha256(b);
         manifests.put(d, b);
@@ -64,7 +64,7 @@ final class FakeRegistry implements AutoCloseable {
         return d;
     }
 
-    String putBlob(byte[] b) {
+    public String putBlob(byte[] b) {
         String d = sha256(b);
         blobs.put(d, b);
         return d;
@@ -119,7 +119,7 @@ final class FakeRegistry implements AutoCloseable {
         }
     }
 
-    static void send(HttpExchange ex, int status, byte[] body) throws IOException {
+    public static void send(HttpExchange ex, int status, byte[] body) throws IOException {
         ex.sendResponseHeaders(status, body.length == 0 ? -1 : body.length);
         if (body.length > 0) {
             try (OutputStream out = ex.getResponseBody()) {

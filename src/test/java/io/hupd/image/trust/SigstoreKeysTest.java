@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-
+import io.hupd.image.authoring.ImageSigning;
 import io.hupd.ports.UserInputException;
 import java.nio.charset.StandardCharsets;
 import java.security.PrivateKey;

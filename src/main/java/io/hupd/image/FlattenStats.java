@@ -1,4 +1,0 @@
-package io.hupd.image;
-
-/** What a flatten did: tar entries read over all layers, and bytes of file content written. */
-public record FlattenStats(long entries, long bytes) {}
