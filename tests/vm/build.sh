@@ -9,7 +9,7 @@
 # The Debian root (mmdebstrap) and the kernel are cached in target/vm/cache/; the rest takes ~1 min.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
-grub_cfg="$VM_DIR/grub.cfg" images=1
+grub_cfg="$REPO/bootloader/grub/grub.cfg" images=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --grub-cfg) [ $# -ge 2 ] && [ -f "$2" ] || vm_die "--grub-cfg needs an existing file"; grub_cfg=$(realpath "$2"); shift 2 ;;
@@ -22,13 +22,14 @@ done
 t0=$(date +%s)
 mkdir -p "$VM_OUT"
 base=$(vm_base_root)
+deb=$(vm_deb)
 
 # Sizes in MiB. The data partition holds hupd's download cache: a whole OS image (~200 MB compressed) fits.
 BOOT_MB=32 ROOT_MB=1024 STATE_MB=32 DATA_MB=1536
 
 make_root() {  # DIR VERSION: a fresh copy of the base root made into OS VERSION
   rm -rf "$1" && cp -a "$base" "$1"
-  vm_make_os_root "$1" "$2" "$grub_cfg"
+  vm_make_os_root "$1" "$2" "$grub_cfg" "$deb"
 }
 
 vm_log "root v1"
