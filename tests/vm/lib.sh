@@ -151,6 +151,9 @@ OSR
   vm_install_hupd "$root" "$deb"
 }
 VM_DEVICE_TYPE=generic-amd64
+# The OS versions: v1 on the disk as built, v2 the update, v3 its broken engine, v4 its kernel that does not boot.
+# hupd refuses to update an OS older than 2.14.0 (balena's oldest updatable hostOS), so they start above it.
+VM_V1=6.1.0 VM_V2=6.2.0 VM_V3=6.3.0 VM_V4=6.4.0
 
 # Image v4's fault: an initramfs whose /init exits before mounting anything.
 vm_make_initramfs_that_panics() {
@@ -158,7 +161,7 @@ vm_make_initramfs_that_panics() {
   kver=$(ls "$root/lib/modules")
   tmp=$(mktemp -d) && mkdir -p "$tmp/bin"
   cp /bin/busybox "$tmp/bin/busybox"
-  printf '#!/bin/busybox sh\necho "initramfs: this OS (image 4.0.0) does not boot"\nexit 1\n' > "$tmp/init"
+  printf '#!/bin/busybox sh\necho "initramfs: this OS (image v4) does not boot"\nexit 1\n' > "$tmp/init"
   chmod 755 "$tmp/init"
   (cd "$tmp" && find . | cpio -o -H newc --quiet | gzip -1) > "$root/boot/initrd.img-$kver"
   rm -rf "$tmp"
