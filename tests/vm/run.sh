@@ -12,16 +12,19 @@
 #   --no-build          use target/vm/disk.img and images/ as they are (else tests/vm/build.sh runs first)
 #   --broken-fallback   before scenario 3's trial boot, put a grub.cfg whose fallback is removed on the boot
 #                       partition: scenario 3 must then FAIL (the proof that the harness can fail)
+#   --reuse-run         scenarios 1-3 go on with the disk of the last run (target/vm/run) as it was left,
+#                       instead of a fresh copy (implies --no-build)
 # Scenarios 1-3 share one disk (2 and 3 start from 1's v2); 5 and 4 each start from a fresh copy of v1.
 # Exits 1 when any scenario fails. Boot times (kernel start to multi-user) are printed at the end.
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
-build=1 broken=0 scenarios=()
+build=1 broken=0 reuse=0 scenarios=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --no-build) build=0 ;;
     --broken-fallback) broken=1 ;;
-    -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --reuse-run) reuse=1 build=0 ;;
+    -h|--help) awk 'NR > 1 && !/^#/ {exit} NR > 1 {sub(/^# ?/, ""); print}' "$0"; exit 0 ;;
     1|2|3|4|5) scenarios+=("$1") ;;
     *) vm_die "unknown argument: $1 (see --help)" ;;
   esac
@@ -280,7 +283,7 @@ for s in "${scenarios[@]}"; do
   case $s in
     1|2|3)
       if [ "$first" = 1 ] || ! vm_running; then
-        vm_new_run && power_on "" 600 || { results+=("FAIL scenario $s: the VM did not boot"); fails=$((fails + 1)); continue; }
+        { if [ "$reuse" = 1 ] && [ -f "$VM_RUN/disk.img" ]; then vm_power_on; wait_boot "" 600; else vm_new_run && power_on "" 600; fi; } || { results+=("FAIL scenario $s: the VM did not boot"); fails=$((fails + 1)); continue; }
         first=0
         # 2 and 3 start from v2: run 1 first when it was not asked for
         if [ "$s" != 1 ] && [ "$(booted)" != "$VM_V2" ]; then scenario_1; fi
