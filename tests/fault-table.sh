@@ -48,4 +48,7 @@ echo "| filesystem-image faults | a corrupted chunk (with and without a fallback
 echo "| real device: bad configs and lying tools | every wrong or missing config field; on loop devices: missing partitions, wrong mounts, a mounted spare root, an fw_setenv that fails or exits 0 without writing | $(( $(cases RealDeviceConfigTest) + $(cases RealDeviceIT badConfigs) + $(cases RealDeviceIT LyingOrFailing) )) |"
 firmware=$(grep -o 'firmware table: [0-9]* passed' target/firmware-table.log 2>/dev/null | tail -1 | awk '{print $3}' || true)
 echo "| bootloader scripts in real firmware | each case (upgrade pending or not x bootcount 0..limit+1, missing, garbage, trailing NUL, hex counts) in grub-emu, i386-pc GRUB and U-Boot qemu_arm64, against the simulated firmware (\`mvn -B test -Pfirmware\`, its own CI step) | ${firmware:-see mvn -B test -Pfirmware} |"
+vm=$(grep -o 'vm-scenarios: [0-9]* passed, [0-9]* failed' target/vm-scenarios.log 2>/dev/null | tail -1 | awk '{print $2}' || true)
+vmcuts=$(grep -o 'PASS scenario 4: [0-9]* power cuts' target/vm-scenarios.log 2>/dev/null | tail -1 | awk '{print $4}' || true)
+echo "| real machine (QEMU, real GRUB, Debian kernel, systemd, the .deb) | update and commit, rollback-health, rollback-altboot by GRUB, a clean reboot in the trial, SIGKILL of QEMU at ${vmcuts:-several} moments of an update and its trial (\`tests/vm/run.sh\`, its own CI step; docs/vm.md) | ${vm:-see tests/vm/run.sh} |"
 echo "| kill -9 of the real process | SIGKILL at random moments of hupd update, then power-ons | $kills |"

@@ -3,13 +3,13 @@
 #   grub.iso      the "firmware": i386-pc GRUB (grub-mkrescue) that hands over to the disk's grub.cfg
 #   disk.img      GPT: resin-boot (FAT16: EFI/BOOT/grub.cfg + grubenv), resin-rootA (ext4, OS v1),
 #                 resin-rootB (ext4, empty), resin-state (ext4), resin-data (ext4); raw, sparse
-#   images/       OCI layout with the OS images to update to (2.0.0 new version, 3.0.0 broken engine,
-#                 4.0.0 a kernel that does not boot), made with ./hupd image create
+#   images/       OCI layout with the OS images to update to (v2 a new version, v3 a broken engine,
+#                 v4 a kernel that does not boot; versions in lib.sh), made with ./hupd image create
 # Usage: tests/vm/build.sh [--grub-cfg FILE] [--no-images]
 # The Debian root (mmdebstrap) and the kernel are cached in target/vm/cache/; the rest takes ~1 min.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
-grub_cfg="$VM_DIR/grub.cfg" images=1
+grub_cfg="$REPO/bootloader/grub/grub.cfg" images=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --grub-cfg) [ $# -ge 2 ] && [ -f "$2" ] || vm_die "--grub-cfg needs an existing file"; grub_cfg=$(realpath "$2"); shift 2 ;;
@@ -22,18 +22,19 @@ done
 t0=$(date +%s)
 mkdir -p "$VM_OUT"
 base=$(vm_base_root)
+deb=$(vm_deb)
 
 # Sizes in MiB. The data partition holds hupd's download cache: a whole OS image (~200 MB compressed) fits.
 BOOT_MB=32 ROOT_MB=1024 STATE_MB=32 DATA_MB=1536
 
 make_root() {  # DIR VERSION: a fresh copy of the base root made into OS VERSION
   rm -rf "$1" && cp -a "$base" "$1"
-  vm_make_os_root "$1" "$2" "$grub_cfg"
+  vm_make_os_root "$1" "$2" "$grub_cfg" "$deb"
 }
 
 vm_log "root v1"
 work="$VM_OUT/work" && rm -rf "$work" && mkdir -p "$work"
-make_root "$work/root-1.0.0" 1.0.0
+make_root "$work/root-$VM_V1" "$VM_V1"
 
 vm_log "grub.iso"
 mkdir -p "$work/iso/boot/grub" && cp "$VM_DIR/grub-stub.cfg" "$work/iso/boot/grub/grub.cfg"
@@ -55,7 +56,7 @@ part_sectors() { sgdisk -i "$1" "$disk" | awk '/Partition size/ {print $3}'; }
 mkfs.vfat --offset "$(part_start 1)" -F 16 -n RESIN-BOOT "$disk" $(( $(part_sectors 1) / 2 )) >/dev/null 2>&1 \
   || vm_die "mkfs.vfat failed"
 boot="$disk@@$(( $(part_start 1) * 512 ))"
-mcopy -s -i "$boot" "$work/root-1.0.0/resin-boot/EFI" ::/
+mcopy -s -i "$boot" "$work/root-$VM_V1/resin-boot/EFI" ::/
 grub-editenv "$work/grubenv" create
 grub-editenv "$work/grubenv" set resin_root_part=2 upgrade_available=0 bootcount=0
 mcopy -o -i "$boot" "$work/grubenv" ::/EFI/BOOT/grubenv
@@ -63,7 +64,7 @@ mkext4() {  # PART LABEL [SOURCE]
   mkfs.ext4 -q -F -L "$2" -E offset=$(( $(part_start "$1") * 512 )) ${3:+-d "$3"} "$disk" \
     $(( $(part_sectors "$1") / 2 ))k || vm_die "mkfs.ext4 of $2 failed"
 }
-mkext4 2 resin-rootA "$work/root-1.0.0"
+mkext4 2 resin-rootA "$work/root-$VM_V1"
 mkext4 3 resin-rootB
 mkext4 4 resin-state
 mkext4 5 resin-data
@@ -71,15 +72,15 @@ mv -f "$disk" "$VM_OUT/disk.img"
 
 if [ "$images" = 1 ]; then
   rm -rf "$VM_OUT/images.tmp"
-  for v in 2.0.0 3.0.0 4.0.0; do
+  for v in "$VM_V2" "$VM_V3" "$VM_V4"; do
     vm_log "image $v"
     r="$work/root-$v"
     make_root "$r" "$v"
     case $v in
-      3.0.0) echo "this OS ships a broken engine (issue 15 scenario 2)" > "$r/etc/engine-broken" ;;
+      "$VM_V3") echo "this OS ships a broken engine (issue 15 scenario 2)" > "$r/etc/engine-broken" ;;
       # The kernel starts, but its initramfs stops at once: the kernel panics and panic=5 reboots, so
       # the boot never reaches multi-user and only the bootloader's count can bring the old OS back.
-      4.0.0) vm_make_initramfs_that_panics "$r" ;;
+      "$VM_V4") vm_make_initramfs_that_panics "$r" ;;
     esac
     "$REPO/hupd" image create --rootfs "$r" --version "$v" --device-type "$VM_DEVICE_TYPE" --arch amd64 \
       --output "oci:$VM_OUT/images.tmp:$v" >/dev/null || vm_die "hupd image create $v failed"

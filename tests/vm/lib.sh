@@ -67,22 +67,27 @@ vm_module_closure() {
   echo "$self"
 }
 
-# --- the seam where the Debian package will go -------------------------------------------------------------
-# Installs hupd into the OS root ROOT. Today: the repository's own build (target/hupd.jar, its class lists)
-# and the repository's launcher under /usr/lib/hupd, with /usr/bin/hupd calling it. When issue 14's package
-# exists, this function becomes: copy packaging/…/hupd_*.deb into ROOT and `chroot ROOT dpkg -i` it (or
-# mmdebstrap --include it), and nothing else in tests/vm changes.
-vm_install_hupd() {
-  local root=$1
-  [ -f "$REPO/target/hupd.jar" ] || (cd "$REPO" && mvn -q -B -o -DskipTests package >&2) || vm_die "hupd build failed"
-  install -d "$root/usr/lib/hupd/target" "$root/usr/lib/hupd/cds"
-  install -m 644 "$REPO/target/hupd.jar" "$root/usr/lib/hupd/target/hupd.jar"
-  install -m 644 "$REPO"/cds/*.classlist "$root/usr/lib/hupd/cds/"
-  install -m 755 "$REPO/hupd" "$root/usr/lib/hupd/hupd"
-  printf '#!/bin/sh\nexec /usr/lib/hupd/hupd "$@"\n' > "$root/usr/bin/hupd"
-  chmod 755 "$root/usr/bin/hupd"
+# The Debian package of this checkout (packaging/build-deb.sh --no-build over target/hupd.jar, built first when
+# missing), made once per build; prints its path.
+vm_deb() {
+  local deb
+  [ -f "$REPO/target/hupd.jar" ] || (cd "$REPO" && mvn -q -B -DskipTests package >&2) || vm_die "hupd build failed"
+  deb=$(cd "$REPO" && packaging/build-deb.sh --no-build) || vm_die "packaging/build-deb.sh failed"
+  echo "$REPO/$deb"
 }
-# -----------------------------------------------------------------------------------------------------------
+
+# Installs hupd into the OS root ROOT from the package DEB, as a device image build would: dpkg -i in a chroot
+# (its postinst dumps the class-data archives with the root's own java, which needs /proc, and enables the
+# units with deb-systemd-helper). A mount namespace of its own keeps /proc out of the host's mount table.
+vm_install_hupd() {
+  local root=$1 deb=$2
+  cp "$deb" "$root/tmp/hupd.deb"
+  unshare -m --propagation private sh -c 'mount -t proc proc "$1/proc" && mount --bind /dev "$1/dev" && chroot "$1" dpkg -i /tmp/hupd.deb' \
+    sh "$root" >"$VM_OUT/dpkg.log" 2>&1 || vm_die "dpkg -i of $(basename "$deb") in the VM's root failed (see $VM_OUT/dpkg.log)"
+  rm -f "$root/tmp/hupd.deb"
+  chroot "$root" systemctl -q is-enabled hupd-boot.service hupd-clean-shutdown.service hupd.service \
+    || vm_die "the package did not enable its units"
+}
 
 # Writes the busybox initramfs for the kernel in ROOT (modules from ROOT's own tree) to OUT.
 vm_make_initramfs() {
@@ -102,13 +107,19 @@ vm_make_initramfs() {
 }
 
 # Turns a copy of the base root into the device OS of version VERSION: kernel and initramfs in /boot, the
-# stand-in services, the host inbox, hupd, an os-release of its own, and /resin-boot/ with the boot files.
+# stand-in services, the host inbox, hupd from DEB, an os-release of its own, and /resin-boot/ with the boot files
+# (GRUB_CFG, hupd's bootloader script, which an update copies to the boot partition like any boot file).
 vm_make_os_root() {
-  local root=$1 version=$2 grub_cfg=$3 kdir kver
+  local root=$1 version=$2 grub_cfg=$3 deb=$4 kdir kver
   kdir=$(vm_kernel_dir)
   cp -a "$kdir/boot/." "$root/boot/"
   mkdir -p "$root/lib/modules" && cp -a "$kdir/lib/modules/." "$root/lib/modules/"
   kver=$(ls "$root/lib/modules")
+  # Only what a virtio VM without network loads (virtio, block, filesystems, 9p): the rest is 370 of the tree's
+  # 400 MB, which every OS image would carry and every update would write.
+  (cd "$root/lib/modules/$kver/kernel" && rm -rf sound drivers/{net,gpu,media,scsi,usb,infiniband,iio,staging,isdn} \
+    drivers/{comedi,mtd,target,hwmon,bluetooth,hid,video,i2c,mmc,nvme,watchdog,platform,misc,ata} \
+    && find net -mindepth 1 -maxdepth 1 ! -name 9p -exec rm -rf {} +)
   chroot "$root" depmod "$kver" || vm_die "depmod in the root failed"
   ln -sf "vmlinuz-$kver" "$root/boot/vmlinuz"
   vm_make_initramfs "$root" "$root/boot/initrd.img-$kver"
@@ -137,9 +148,12 @@ OSR
     e2scrub_reap.service fstrim.timer getty@tty1.service systemd-pstore.service
   mkdir -p "$root/resin-boot/EFI/BOOT"
   cp "$grub_cfg" "$root/resin-boot/EFI/BOOT/grub.cfg"
-  vm_install_hupd "$root"
+  vm_install_hupd "$root" "$deb"
 }
 VM_DEVICE_TYPE=generic-amd64
+# The OS versions: v1 on the disk as built, v2 the update, v3 its broken engine, v4 its kernel that does not boot.
+# hupd refuses to update an OS older than 2.14.0 (balena's oldest updatable hostOS), so they start above it.
+VM_V1=6.1.0 VM_V2=6.2.0 VM_V3=6.3.0 VM_V4=6.4.0
 
 # Image v4's fault: an initramfs whose /init exits before mounting anything.
 vm_make_initramfs_that_panics() {
@@ -147,7 +161,7 @@ vm_make_initramfs_that_panics() {
   kver=$(ls "$root/lib/modules")
   tmp=$(mktemp -d) && mkdir -p "$tmp/bin"
   cp /bin/busybox "$tmp/bin/busybox"
-  printf '#!/bin/busybox sh\necho "initramfs: this OS (image 4.0.0) does not boot"\nexit 1\n' > "$tmp/init"
+  printf '#!/bin/busybox sh\necho "initramfs: this OS (image v4) does not boot"\nexit 1\n' > "$tmp/init"
   chmod 755 "$tmp/init"
   (cd "$tmp" && find . | cpio -o -H newc --quiet | gzip -1) > "$root/boot/initrd.img-$kver"
   rm -rf "$tmp"
@@ -188,7 +202,7 @@ vm_power_on() {  # in the background, console to console.log; returns at once
   echo $! > "$VM_RUN/qemu.pid"
 }
 
-vm_ready_count() { grep -c '^VM-READY' "$VM_RUN/console.log" 2>/dev/null || true; }
+vm_ready_count() { grep -c "VM-READY version=" "$VM_RUN/console.log" 2>/dev/null || true; }
 
 vm_running() { [ -f "$VM_RUN/qemu.pid" ] && kill -0 "$(cat "$VM_RUN/qemu.pid")" 2>/dev/null; }
 
@@ -201,7 +215,7 @@ vm_wait_ready() {
     [ $(( $(date +%s) - t0 )) -lt "$timeout" ] || { vm_log "no VM-READY within $timeout s"; return 1; }
     sleep 1
   done
-  line=$(grep '^VM-READY' "$VM_RUN/console.log" | tail -1)
+  line=$(grep -o 'VM-READY version=.*' "$VM_RUN/console.log" | tail -1)
   printf '%s %s\n' "$(sed 's/.*uptime=\([0-9.]*\).*/\1/' <<<"$line")" \
     "$(awk -v a="$vm_started_at" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b - a}')"
 }
