@@ -82,8 +82,13 @@ final class Session implements AutoCloseable {
         return service.store();
     }
 
+    /** Carries out a reboot the command asked for, now that what it did is recorded (see {@link io.hupd.ports.Power}). */
     @Override
-    public void close() {
-        log.close();
+    public void close() throws IOException {
+        try {
+            device.power().rebootIfRequested();
+        } finally {
+            log.close();
+        }
     }
 }

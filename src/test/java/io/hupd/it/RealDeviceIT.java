@@ -170,9 +170,20 @@ class RealDeviceIT {
             LoopDisk.run("mcopy", "-o", "-i", disk.node("boot"), "::/grub/grubenv", env.toString());
             assertTrue(LoopDisk.run("grub-editenv", env.toString(), "list").contains("bootcount=0"));
 
-            Run boot = hupd("boot", "--device-config", cfg, "--json"); // the kernel still says root A
-            ok(boot, "boot");
-            assertEquals("ROLLED_BACK_ALTBOOT", boot.json().get("state").asText(), boot.out());
+            // The rollback reboots, and systemd stops hupd as it shuts down: the rollback must be on record by
+            // then, or every next boot would roll back and reboot again.
+            disk.rebootStopsHupd();
+            Run boot = hupd("boot", "--device-config", cfg); // the kernel still says root A
+            assertEquals(143, boot.code(), "hupd was to be stopped by the reboot:\n" + boot.out() + boot.err());
+            Run after = hupd("status", "--device-config", cfg, "--json");
+            ok(after, "status after the rollback's reboot");
+            assertEquals("ROLLED_BACK_ALTBOOT", after.json().get("state").asText(), after.out());
+            long reboots = Files.readAllLines(disk.systemctlLog).stream().filter("reboot"::equals).count();
+            Run next = hupd("boot", "--device-config", cfg, "--json"); // the next start, on root A again
+            ok(next, "the boot after the rollback");
+            assertEquals("ROLLED_BACK_ALTBOOT", next.json().get("state").asText(), next.out());
+            assertEquals(reboots, Files.readAllLines(disk.systemctlLog).stream().filter("reboot"::equals).count(),
+                    "the boot after the rollback rebooted again");
             LoopDisk.run("mcopy", "-o", "-i", disk.node("boot"), "::/grub/grubenv", env.toString());
             vars = LoopDisk.run("grub-editenv", env.toString(), "list");
             assertTrue(vars.contains("resin_root_part=2") && vars.contains("upgrade_available=0"), vars);

@@ -116,6 +116,9 @@ public final class LoopDisk implements AutoCloseable {
                 + " [ \"$s\" = active ]; exit $? ;;\n"
                 + "  stop) echo inactive > '" + state + "' ;;\n"
                 + "  start) echo active > '" + state + "' ;;\n"
+                // as systemd does at a reboot: the unit that asked (hupd, the script's parent) is stopped
+                + "  reboot) [ \"$2\" = --force ] || [ ! -f '" + dir.resolve("reboot-stops-hupd") + "' ]"
+                + " || kill -TERM $PPID ;;\n"
                 + "esac\nexit 0\n");
         Files.setPosixFilePermissions(systemctl, PosixFilePermissions.fromString("rwxr-xr-x"));
         this.config = dir.resolve("device.json");
@@ -123,6 +126,11 @@ public final class LoopDisk implements AutoCloseable {
     }
 
     /** Makes the disk; on any failure what was set up so far is undone. */
+    /** From now on {@code systemctl reboot} stops hupd at once, as systemd stops the unit that asked for it. */
+    public void rebootStopsHupd() throws IOException {
+        Files.writeString(dir.resolve("reboot-stops-hupd"), "");
+    }
+
     public static LoopDisk create(Path dir, String bootloader) throws Exception {
         cleanLeftovers();
         LoopDisk[] made = new LoopDisk[1];

@@ -104,8 +104,15 @@ final class Systemctl {
         }
 
         @Override
-        public void reboot(String why) throws IOException {
+        public void reboot(String why) {
             requested = true;
+        }
+
+        @Override
+        public void rebootIfRequested() throws IOException {
+            if (!requested) {
+                return;
+            }
             Commands.Result r = systemctl.run("reboot");
             if (r.ok()) {
                 try {
