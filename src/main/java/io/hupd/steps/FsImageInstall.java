@@ -47,8 +47,8 @@ final class FsImageInstall {
         ChunkIndex index = readIndex(layers, new BlobStore(device.data().blobCache()));
         long capacity = device.slots().capacityBytes(ctx.spareSlot);
         if (index.imageSize() > capacity) {
-            return StepOutcome.failed("the filesystem image (" + PreflightStep.mib(index.imageSize())
-                    + " MiB) does not fit in slot " + ctx.spareSlot + " (" + PreflightStep.mib(capacity) + " MiB)");
+            return StepOutcome.failed("the filesystem image (" + Sizes.mib(index.imageSize())
+                    + " MiB) does not fit in slot " + ctx.spareSlot + " (" + Sizes.mib(capacity) + " MiB)");
         }
         SlotWriter.Written written = SlotWriter.load(work, layers.image(), ctx);
         List<ChunkIndex.Chunk> chunks = index.chunks();
@@ -65,7 +65,7 @@ final class FsImageInstall {
                     + chunks.get(written.chunksWritten - 1).length();
             if (start > 0) {
                 log.info("resuming the write of slot " + ctx.spareSlot + " at chunk " + written.chunksWritten + " of "
-                        + chunks.size() + " (" + PreflightStep.mib(start) + " MiB already written)");
+                        + chunks.size() + " (" + Sizes.mib(start) + " MiB already written)");
                 writer.hashPrefix(start);
             }
             Progress progress = log.progress();

@@ -163,9 +163,4 @@ public final class PreflightStep implements Step {
         }
         return null;
     }
-
-    /** {@link Sizes#mib}, kept only until FsImageInstall (the filesystem-image change's file) calls that. */
-    static long mib(long bytes) {
-        return Sizes.mib(bytes);
-    }
 }
