@@ -36,7 +36,7 @@ run history --device "$dev" --json
 status_through_h2=$((n + 1))
 run status --device "$dev"
 update_run=$((n + 1))
-run update --device "$dev" --target-version 2.115.1 --image "oci:$work/demo/images:2.115.1" --no-reboot
+run update --device "$dev" --target-version 2.115.1 --image "oci:$work/demo/images:2.115.1" --no-reboot --no-require-upgrade
 run status --device "$dev"
 run boot --device "$dev"
 run diagram --format dot
