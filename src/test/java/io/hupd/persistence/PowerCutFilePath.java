@@ -37,9 +37,14 @@ public final class PowerCutFilePath extends FilePathWrapper {
         FilePath.register(new PowerCutFilePath());
     }
 
+    /**
+     * Arms the cut for the N-th write from now (-1: never). What earlier runs left unforced is forgotten: those
+     * files belong to other tests (and may be deleted by now), and a cut must only undo this run's writes.
+     */
     public static synchronized void cutBeforeWrite(int n) {
         countdown = n;
         writes = 0;
+        UNSYNCED.clear();
     }
 
     public static synchronized long writes() {
@@ -51,9 +56,9 @@ public final class PowerCutFilePath extends FilePathWrapper {
         return UNSYNCED.values().stream().flatMap(List::stream).mapToLong(Undo::length).sum();
     }
 
-    /** Forgets what earlier tests left unforced in their own files, so that a count starts from this test's writes. */
-    public static synchronized void forgetUnsynced() {
-        UNSYNCED.clear();
+    /** Disarms the cut and forgets what earlier tests left unforced, so that a count starts from this test's writes. */
+    public static synchronized void reset() {
+        cutBeforeWrite(-1);
     }
 
     public static synchronized long forces() {

@@ -31,7 +31,7 @@ class StateStoreTest {
 
     @BeforeEach
     void countOnlyThisTestsWrites() {
-        PowerCutFilePath.forgetUnsynced();
+        PowerCutFilePath.reset();
     }
 
     private static UpdateContext ctx() {
