@@ -147,6 +147,47 @@ class RealDeviceIT {
         }
     }
 
+    /**
+     * The daemon's status page reads the device about once a second during an update; each reading used to probe
+     * every partition with blkid (a fifth of a slow board's CPU, taken from the update). Now the probe is reused
+     * while the kernel's view of the disks is unchanged.
+     */
+    @Test
+    void theDaemonProbesTheDisksOnceNotAtEveryReadingOfItsStatusPage() throws Exception {
+        try (LoopDisk disk = LoopDisk.create(tmp, "uboot")) {
+            Path counting = Files.createDirectories(tmp.resolve("counting"));
+            Path probes = tmp.resolve("blkid.calls");
+            String realBlkid = LoopDisk.run("sh", "-c", "command -v blkid").strip();
+            Path wrapper = counting.resolve("blkid");
+            Files.writeString(wrapper, "#!/bin/sh\necho \"$*\" >> '" + probes + "'\nexec '" + realBlkid + "' \"$@\"\n");
+            Files.setPosixFilePermissions(wrapper, PosixFilePermissions.fromString("rwxr-xr-x"));
+            Path settings = tmp.resolve("hupd.json");
+            Files.writeString(settings, "{\"statusPort\": 0, \"deviceConfig\": \"" + disk.config + "\"}\n");
+            ProcessBuilder pb = new ProcessBuilder("./hupd", "daemon", "--config", settings.toString());
+            pb.environment().put("PATH", counting + ":" + System.getenv("PATH"));
+            Path daemonOut = tmp.resolve("daemon.out");
+            Process daemon = pb.redirectErrorStream(true).redirectOutput(daemonOut.toFile()).start();
+            try {
+                long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+                while (!Files.readString(daemonOut).contains("listening on")) {
+                    assertTrue(daemon.isAlive() && System.nanoTime() < end, "the daemon did not start: "
+                            + Files.readString(daemonOut));
+                    Thread.sleep(100);
+                }
+                ok(hupd("update", "--device-config", disk.config.toString(), "--target-version", LoopDisk.V2,
+                        "--image", disk.v2Ref, "--no-reboot"), "update through the daemon");
+                assertTrue(Files.readString(daemonOut).contains("update to " + LoopDisk.V2 + " requested by"),
+                        "the update did not go through the daemon: " + Files.readString(daemonOut));
+                Thread.sleep(1500); // the page reads the device again after the update's last write
+                long calls = Files.readAllLines(probes).size();
+                assertTrue(calls <= 3, "blkid ran " + calls + " times in one daemon for one update");
+            } finally {
+                daemon.destroy();
+                daemon.waitFor(30, TimeUnit.SECONDS);
+            }
+        }
+    }
+
     @Test
     void onGrubABootFromTheOldRootIsRollbackAltbootAndCleanShutdownResetsTheTrialCount() throws Exception {
         try (LoopDisk disk = LoopDisk.create(tmp, "grub")) {
