@@ -341,12 +341,12 @@ class RegistryClientTest {
     @Test
     void theHttpClientGetsLargeBuffersUnlessTheUserChoseASize() {
         client(FAST);
-        assertEquals(Integer.toString(RegistryClient.BUFSIZE), System.getProperty(RegistryClient.BUFSIZE_PROPERTY));
+        assertEquals(Integer.toString(RegistryTransport.BUFSIZE), System.getProperty(RegistryTransport.BUFSIZE_PROPERTY));
     }
 
     @Test
     void challengeParametersMayBeQuotedAndContainCommas() {
-        Map<String, String> p = RegistryClient.authParams(
+        Map<String, String> p = RegistryAuth.authParams(
                 " realm=\"https://auth.example.com/token\",service=registry.example.com,"
                         + "scope=\"repository:a/b:pull,push\"");
         assertEquals("https://auth.example.com/token", p.get("realm"));
