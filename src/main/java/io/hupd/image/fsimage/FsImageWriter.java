@@ -139,7 +139,9 @@ public final class FsImageWriter {
         if (epoch == null || !epoch.matches("[0-9]{1,12}")) {
             epoch = Long.toString(DEFAULT_EPOCH);
         }
-        Map<String, String> env = Map.of("LC_ALL", "C", "LANG", "C", "E2FSPROGS_FAKE_TIME", epoch,
+        // C.UTF-8, not C: mke2fs reads the tar through libarchive, which converts the pax headers' UTF-8 names to
+        // the locale's charset and fails on a name beyond ASCII under C (Debian's ca-certificates has one)
+        Map<String, String> env = Map.of("LC_ALL", "C.UTF-8", "LANG", "C.UTF-8", "E2FSPROGS_FAKE_TIME", epoch,
                 "SOURCE_DATE_EPOCH", epoch, "MKE2FS_CONFIG", "/dev/null");
         // MKE2FS_CONFIG=/dev/null: the features are named here, not taken from the build machine's mke2fs.conf
         List<String> cmd = List.of("mke2fs", "-q", "-F", "-t", "ext4", "-L", "resin-root", "-b", "4096",

@@ -90,6 +90,30 @@ class FsImageWriterTest {
         assertTrue(FsImages.isFsImage(read));
     }
 
+    /**
+     * Debian's ca-certificates links /etc/ssl/certs/988a38cb.0 to a name with accents. The tar that mke2fs reads
+     * names it in a pax header (UTF-8), which mke2fs's tar reader failed to convert under the C locale.
+     */
+    @Test
+    void namesAndLinkTargetsBeyondAsciiArriveInTheImageAsTheyAre() throws Exception {
+        Path root = tree("utf8");
+        String name = "NetLock_Arany_=Class_Gold=_F\u0151tan\u00fas\u00edtv\u00e1ny.pem";
+        Files.writeString(Files.createDirectories(root.resolve("etc/ssl/certs")).resolve(name), "cert\n");
+        Files.createSymbolicLink(root.resolve("etc/ssl/certs/988a38cb.0"), Path.of(name));
+        Path layout = tmp.resolve("utf8-layout");
+        ResolvedImage image = FsImageWriter.write(root, SPEC, layout, "fs", 0);
+        Path img = tmp.resolve("utf8.ext4");
+        try (InputStream in = new GZIPInputStream(Files.newInputStream(
+                blob(layout, FsImages.layersOf(image).orElseThrow().image())))) {
+            Files.copy(in, img);
+        }
+        Process p = new ProcessBuilder("debugfs", "-R", "stat /etc/ssl/certs/988a38cb.0", img.toString())
+                .redirectErrorStream(true).start();
+        String stat = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        p.waitFor();
+        assertTrue(stat.contains("Fast link dest: \"" + name + "\""), stat);
+    }
+
     private static Path blob(Path layout, Descriptor d) {
         return layout.resolve("blobs/sha256").resolve(d.hex());
     }
