@@ -79,7 +79,7 @@ final class StatusReport {
         UpdateContext ctx = stored.map(StoredState::context).orElse(null);
         String state = dbProblem != null ? "UNKNOWN" : stored.map(StoredState::stateName).orElse("IDLE");
         m.put("state", state);
-        m.put("updateId", ctx == null ? null : ctx.updateId);
+        m.put("updateId", ctx == null ? null : ctx.updateId());
         String active = null;
         String running = null;
         if (poweredOn) {
@@ -88,12 +88,12 @@ final class StatusReport {
         }
         m.put("runningVersion", running);
         m.put("activeSlot", active);
-        m.put("targetVersion", ctx == null ? null : ctx.targetVersion);
+        m.put("targetVersion", ctx == null ? null : ctx.targetVersion());
         String lastResult = null;
         String reason = null;
         if (stored.isPresent() && stored.get().phase() == Phase.DONE) {
             lastResult = state;
-            reason = ctx.reason;
+            reason = ctx.reason();
         } else {
             Optional<JournalEntry> last = dbProblem != null ? Optional.empty() : reading.view().lastResult();
             if (last.isPresent()) {
@@ -125,12 +125,12 @@ final class StatusReport {
         sup.put("running", poweredOn && device.supervisor().isRunning());
         sup.put("version", device.supervisor().version().orElse(null));
         m.put("supervisor", sup);
-        m.put("source", ctx == null ? null : ctx.source);
-        m.put("bytesFetched", ctx == null ? 0 : ctx.bytesFetched);
+        m.put("source", ctx == null ? null : ctx.source());
+        m.put("bytesFetched", ctx == null ? 0 : ctx.bytesFetched());
         // Beyond the contract: what an operator asks next.
         m.put("poweredOn", poweredOn);
-        m.put("attempts", ctx == null ? null : ctx.attempts);
-        m.put("failedCheck", ctx == null ? null : ctx.failedCheck);
+        m.put("attempts", ctx == null ? null : ctx.attempts());
+        m.put("failedCheck", ctx == null ? null : ctx.failedCheck());
         Map<String, String> slots = new LinkedHashMap<>();
         slots.put("A", slotStatus(device, "A"));
         slots.put("B", slotStatus(device, "B"));

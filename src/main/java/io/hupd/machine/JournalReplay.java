@@ -29,8 +29,7 @@ public final class JournalReplay {
                 return out;
             }
             if (row.event().equals(UpdateEvent.START.name())) {
-                UpdateContext ctx = new UpdateContext();
-                ctx.updateId = row.updateId();
+                UpdateContext ctx = UpdateContext.builder().updateId(row.updateId()).build();
                 if (from.isPresent() && from.get() != machine.state()) {
                     machine.restore(from.get(), machine.context());
                 }
@@ -40,9 +39,9 @@ public final class JournalReplay {
             if (row.event().equals(RecoveryTable.RECOVERED) || from.isEmpty() || from.get() != machine.state()) {
                 // A move recovery made without an event (out of an unknown state, after a lost database, or a
                 // database behind the boot settings): the machine is put where the run went.
-                UpdateContext ctx = machine.context() != null ? machine.context() : new UpdateContext();
-                ctx.updateId = row.updateId();
-                ctx.transitions++;
+                UpdateContext was = machine.context() != null ? machine.context() : UpdateContext.empty();
+                ContextChange replayed = next -> next.updateId(row.updateId()).transitions(was.transitions() + 1);
+                UpdateContext ctx = replayed.applyTo(was);
                 machine.restore(to.get(), ctx);
                 continue;
             }

@@ -94,6 +94,25 @@ public final class UpdateMachine {
         return (UpdateContext) machine.getExtendedState().getVariables().get(CONTEXT);
     }
 
+    /**
+     * Applies a change to the context in the current state, without a transition: a step's outcome, or its
+     * recorded progress, as the runner hands them over (it persists the result). Like the machine's own
+     * actions, it goes through {@link #change}, the one place the context is replaced.
+     */
+    public UpdateContext apply(ContextChange change) {
+        return change(machine.getExtendedState().getVariables(), change);
+    }
+
+    private static UpdateContext change(Map<Object, Object> vars, ContextChange change) {
+        UpdateContext current = (UpdateContext) vars.get(CONTEXT);
+        if (current == null) {
+            throw new IllegalStateException("no update context to change");
+        }
+        UpdateContext next = change.applyTo(current);
+        vars.put(CONTEXT, next);
+        return next;
+    }
+
     public boolean accepts(UpdateEvent event) {
         return TransitionTable.accepts(state(), event);
     }
@@ -120,9 +139,9 @@ public final class UpdateMachine {
         UpdateState from = state();
         UpdateContext ctx = context();
         if (ctx != null && event != UpdateEvent.START && event != UpdateEvent.LOOP_DETECTED
-                && ctx.transitions >= limits.loopCeiling()
+                && ctx.transitions() >= limits.loopCeiling()
                 && TransitionTable.accepts(from, UpdateEvent.LOOP_DETECTED)) {
-            reason = "loop detected: " + ctx.transitions + " transitions in this update (ceiling "
+            reason = "loop detected: " + ctx.transitions() + " transitions in this update (ceiling "
                     + limits.loopCeiling() + ")";
             event = UpdateEvent.LOOP_DETECTED;
             finding = null;
@@ -146,8 +165,8 @@ public final class UpdateMachine {
         if (result == null || result.getResultType() != StateMachineEventResult.ResultType.ACCEPTED) {
             throw new RefusedEvent(from, event);
         }
-        UpdateContext after = context();
-        after.transitions++;
+        int transitions = context().transitions();
+        apply(c -> c.transitions(transitions + 1));
         UpdateState to = state();
         return new Fired(from, TransitionTable.taken(from, event, to).journaledEvent(), to, reason);
     }
@@ -177,8 +196,8 @@ public final class UpdateMachine {
 
     private static Guard<UpdateState, UpdateEvent> guard(TransitionGuard g, MachineLimits limits) {
         return switch (g) {
-            case ATTEMPTS_LEFT -> c -> ctx(c).attempts < limits.attemptLimit();
-            case ATTEMPT_LIMIT_REACHED -> c -> ctx(c).attempts >= limits.attemptLimit();
+            case ATTEMPTS_LEFT -> c -> ctx(c).attempts() < limits.attemptLimit();
+            case ATTEMPT_LIMIT_REACHED -> c -> ctx(c).attempts() >= limits.attemptLimit();
             case NEW_OS_CAME_UP -> c -> !fellBack(c);
             case BOOTLOADER_FELL_BACK -> UpdateMachine::fellBack;
             case HEALTHY -> UpdateMachine::healthy;
@@ -189,13 +208,16 @@ public final class UpdateMachine {
     private static Action<UpdateState, UpdateEvent> action(TransitionAction a) {
         return switch (a) {
             case BEGIN_UPDATE -> UpdateMachine::beginUpdate;
-            case COUNT_ATTEMPT -> c -> ctx(c).attempts++;
+            case COUNT_ATTEMPT -> c -> {
+                int attempts = ctx(c).attempts();
+                change(c, next -> next.attempts(attempts + 1));
+            };
             case RECORD_REASON -> UpdateMachine::recordReason;
             case RECORD_ATTEMPT_LIMIT -> c -> {
                 UpdateContext ctx = ctx(c);
-                if (ctx.reason == null) {
-                    ctx.reason = "attempt limit reached: the update was interrupted " + ctx.attempts
-                            + " times before its commit point";
+                if (ctx.reason() == null) {
+                    change(c, next -> next.reason("attempt limit reached: the update was interrupted "
+                            + ctx.attempts() + " times before its commit point"));
                 }
             };
         };
@@ -213,6 +235,10 @@ public final class UpdateMachine {
         return (UpdateContext) c.getExtendedState().getVariables().get(CONTEXT);
     }
 
+    private static void change(StateContext<UpdateState, UpdateEvent> c, ContextChange change) {
+        change(c.getExtendedState().getVariables(), change);
+    }
+
     private static void beginUpdate(StateContext<UpdateState, UpdateEvent> c) {
         Map<Object, Object> vars = c.getExtendedState().getVariables();
         vars.put(CONTEXT, vars.remove("next"));
@@ -221,8 +247,8 @@ public final class UpdateMachine {
     private static void recordReason(StateContext<UpdateState, UpdateEvent> c) {
         UpdateContext ctx = ctx(c);
         Object reason = c.getMessageHeader(REASON);
-        if (ctx.reason == null && reason != null) {
-            ctx.reason = reason.toString();
+        if (ctx.reason() == null && reason != null) {
+            change(c, next -> next.reason(reason.toString()));
         }
     }
 }

@@ -29,15 +29,15 @@ final class StateRows {
                 PreparedStatement j = c.prepareStatement(
                         "INSERT INTO journal(update_id, at, from_state, event, to_state, to_phase, reason)"
                                 + " VALUES (?, ?, ?, ?, ?, ?, ?)")) {
-            up.setString(1, ctx.updateId);
+            up.setString(1, ctx.updateId());
             up.setString(2, to);
             up.setString(3, toPhase.name());
             up.setString(4, json);
             up.setInt(5, UpdateContext.FORMAT_VERSION);
-            up.setInt(6, ctx.transitions);
+            up.setInt(6, ctx.transitions());
             up.setTimestamp(7, Timestamp.from(at));
             up.executeUpdate();
-            j.setString(1, ctx.updateId);
+            j.setString(1, ctx.updateId());
             j.setTimestamp(2, Timestamp.from(at));
             j.setString(3, from);
             j.setString(4, event);

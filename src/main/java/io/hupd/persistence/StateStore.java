@@ -197,7 +197,7 @@ public final class StateStore {
 
     private View readView(Connection c, boolean wholeJournal) throws SQLException, IOException {
         Optional<StoredState> state = StateRows.loadRow(c);
-        String updateId = state.map(s -> s.context().updateId).orElse(null);
+        String updateId = state.map(s -> s.context().updateId()).orElse(null);
         List<JournalEntry> journal = wholeJournal ? StateRows.journal(c, null)
                 : updateId == null ? List.of() : StateRows.journal(c, updateId);
         return new View(state, StateRows.lastResult(c), journal, wholeJournal, Optional.empty());

@@ -118,12 +118,12 @@ final class HeldSession {
      */
     private static String lessThanWritten(Optional<StoredState> back, UpdateState state, UpdateContext wrote) {
         if (back.isPresent() && back.get().stateName().equals(state.name())
-                && Objects.equals(back.get().context().updateId, wrote.updateId)
-                && back.get().context().transitions == wrote.transitions) {
+                && Objects.equals(back.get().context().updateId(), wrote.updateId())
+                && back.get().context().transitions() == wrote.transitions()) {
             return null;
         }
-        String read = back.map(b -> b.stateName() + " after " + b.context().transitions + " transitions")
+        String read = back.map(b -> b.stateName() + " after " + b.context().transitions() + " transitions")
                 .orElse("nothing");
-        return "it reads back " + read + ", this run wrote " + state + " after " + wrote.transitions;
+        return "it reads back " + read + ", this run wrote " + state + " after " + wrote.transitions();
     }
 }

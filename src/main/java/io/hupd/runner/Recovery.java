@@ -2,6 +2,7 @@ package io.hupd.runner;
 
 import io.hupd.device.Device;
 import io.hupd.domain.Slot;
+import io.hupd.machine.ContextChange;
 import io.hupd.machine.GroundTruth;
 import io.hupd.machine.RecoveryPlan.AdoptTrialSlots;
 import io.hupd.machine.RecoveryPlan.Fire;
@@ -67,8 +68,8 @@ final class Recovery {
         }
         truth = groundTruth();
         RecoveryTable.Stored what = stored.<RecoveryTable.Stored>map(s -> RecoveryTable.known(s.stateName())
-                        .<RecoveryTable.Stored>map(k -> new RecoveryTable.Known(k, s.context().spareSlot))
-                        .orElse(new RecoveryTable.Unknown(s.stateName(), s.phase(), s.context().spareSlot)))
+                        .<RecoveryTable.Stored>map(k -> new RecoveryTable.Known(k, s.context().spareSlot()))
+                        .orElse(new RecoveryTable.Unknown(s.stateName(), s.phase(), s.context().spareSlot())))
                 .orElse(new RecoveryTable.Missing(lost));
         plan = RecoveryTable.plan(what, truth, trigger);
         if (plan.restoreAs() != null) {
@@ -92,23 +93,21 @@ final class Recovery {
                         + (lost != null ? lost : "missing") + "; rebuilt from the disk (" + r.evidence() + ")");
             } else if (m instanceof NoteLoss) {
                 // Nothing to resume or revert, but the loss itself is part of the device's history.
-                UpdateContext fresh = new UpdateContext();
-                fresh.updateId = "database-lost-" + device.clock().now().getEpochSecond();
-                fresh.activeSlot = truth.bootedSlot();
-                fresh.fromVersion = device.slots().osRelease(fresh.activeSlot).get("VERSION_ID");
+                UpdateContext fresh = UpdateContext.builder()
+                        .updateId("database-lost-" + device.clock().now().getEpochSecond())
+                        .activeSlot(truth.bootedSlot())
+                        .fromVersion(device.slots().osRelease(truth.bootedSlot()).get("VERSION_ID"))
+                        .build();
                 machine.restore(UpdateState.IDLE, fresh);
                 runner.persistRecovered("DATABASE_LOST", UpdateState.IDLE, "the state database was " + lost
-                        + "; nothing on the disk shows an update in flight: running " + fresh.fromVersion
-                        + " from slot " + fresh.activeSlot);
+                        + "; nothing on the disk shows an update in flight: running " + fresh.fromVersion()
+                        + " from slot " + fresh.activeSlot());
             } else if (m instanceof AdoptTrialSlots a) {
-                ctx.spareSlot = a.spareSlot();
-                ctx.activeSlot = Slot.named(ctx.spareSlot).orElse(Slot.B).other().name();
-                ctx.fromVersion = device.slots().osRelease(ctx.activeSlot).get("VERSION_ID");
+                String active = Slot.named(a.spareSlot()).orElse(Slot.B).other().name();
+                String fromVersion = device.slots().osRelease(active).get("VERSION_ID");
+                machine.apply(c -> c.spareSlot(a.spareSlot()).activeSlot(active).fromVersion(fromVersion));
             } else if (m instanceof Journal j) {
-                if (j.asReason()) {
-                    ctx.reason = j.why();
-                }
-                machine.restore(j.to(), ctx);
+                machine.restore(j.to(), j.asReason() ? ((ContextChange) c -> c.reason(j.why())).applyTo(ctx) : ctx);
                 runner.persistRecovered(j.fromName(), j.to(), j.why());
             } else if (m instanceof Fire f) {
                 runner.fire(f.event(), f.reason());

@@ -26,24 +26,24 @@ final class StateRebuilder {
 
     /** The context for the state the recovery table rebuilt; arms the trial's guards when the table says so. */
     UpdateContext context(RecoveryPlan.Rebuild r, List<String> leftovers) throws IOException {
-        UpdateContext ctx = new UpdateContext();
-        ctx.updateId = leftovers.isEmpty() ? "rebuilt-" + device.clock().now().getEpochSecond() : leftovers.get(0);
-        ctx.startedAt = device.clock().now().toString();
-        ctx.activeSlot = r.activeSlot();
-        ctx.spareSlot = r.spareSlot();
-        ctx.fromVersion = device.slots().osRelease(r.activeSlot()).get("VERSION_ID");
+        UpdateContext.Builder ctx = UpdateContext.builder()
+                .updateId(leftovers.isEmpty() ? "rebuilt-" + device.clock().now().getEpochSecond() : leftovers.get(0))
+                .startedAt(device.clock().now().toString())
+                .activeSlot(r.activeSlot())
+                .spareSlot(r.spareSlot())
+                .fromVersion(device.slots().osRelease(r.activeSlot()).get("VERSION_ID"));
         if (r.state() == UpdateState.REBOOTING) {
-            ctx.targetVersion = device.slots().verifiedVersion(r.spareSlot())
-                    .orElse(device.slots().osRelease(r.spareSlot()).get("VERSION_ID"));
+            ctx.targetVersion(device.slots().verifiedVersion(r.spareSlot())
+                    .orElse(device.slots().osRelease(r.spareSlot()).get("VERSION_ID")));
             if (r.armTrial()) {
                 // Without breadcrumbs neither guard would act; the trial must stay guarded.
                 device.state().arm(device.state().vpnWasOnline().orElse(false));
             }
-            ctx.vpnWasOnline = device.state().vpnWasOnline().orElse(false);
+            ctx.vpnWasOnline(device.state().vpnWasOnline().orElse(false));
         } else {
-            ctx.reason = "the state database was lost during an update before its commit point; reverted";
+            ctx.reason("the state database was lost during an update before its commit point; reverted");
         }
-        return ctx;
+        return ctx.build();
     }
 
     /** Update ids that left a boot backup or a work folder behind (newest name first). */

@@ -39,22 +39,23 @@ final class UpdateRequests {
 
     /** Whether an interrupted update is the one asked for again (then it resumes rather than being reverted). */
     static boolean sameRequest(UpdateContext ctx, UpdateRequest req) {
-        return req.targetVersion().equals(ctx.targetVersion) && req.images().equals(ctx.images)
-                && Objects.equals(req.delta(), ctx.delta);
+        return req.targetVersion().equals(ctx.targetVersion()) && req.images().equals(ctx.images())
+                && Objects.equals(req.delta(), ctx.delta());
     }
 
     UpdateContext fresh(UpdateRequest req) throws IOException {
-        UpdateContext c = new UpdateContext();
         var now = device.clock().now();
-        c.updateId = ID_TIME.format(now) + "-" + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x1000, 0x10000));
-        c.startedAt = now.toString();
-        c.targetVersion = req.targetVersion();
-        c.images = new ArrayList<>(req.images());
-        c.delta = req.delta();
-        c.requireUpgrade = req.requireUpgrade();
-        c.reboot = req.reboot();
-        // with the update's first persisted state, so that a resume from any state fetches the same way
-        UpdateImages.record(device, c);
-        return c;
+        return UpdateContext.builder()
+                .updateId(ID_TIME.format(now) + "-"
+                        + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x1000, 0x10000)))
+                .startedAt(now.toString())
+                .targetVersion(req.targetVersion())
+                .images(new ArrayList<>(req.images()))
+                .delta(req.delta())
+                .requireUpgrade(req.requireUpgrade())
+                .reboot(req.reboot())
+                // with the update's first persisted state, so that a resume from any state fetches the same way
+                .registries(UpdateImages.given(device))
+                .build();
     }
 }

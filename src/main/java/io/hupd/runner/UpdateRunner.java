@@ -1,6 +1,7 @@
 package io.hupd.runner;
 
 import io.hupd.device.Device;
+import io.hupd.machine.ContextChange;
 import io.hupd.machine.TransitionTable;
 import io.hupd.machine.UpdateContext;
 import io.hupd.machine.UpdateEvent;
@@ -67,7 +68,7 @@ public final class UpdateRunner {
         log.state(f.to().name());
         String why = f.reason() == null ? "" : ": " + f.reason();
         if (f.from() == f.to()) {
-            log.info(f.event() + " in " + f.to() + (f.event() == UpdateEvent.RESUME ? " (attempt " + ctx.attempts
+            log.info(f.event() + " in " + f.to() + (f.event() == UpdateEvent.RESUME ? " (attempt " + ctx.attempts()
                     + ")" : "") + why);
         } else {
             log.info(f.from() + " -> " + f.to() + " on " + f.event() + why);
@@ -76,8 +77,8 @@ public final class UpdateRunner {
 
     /** Journals a move into a state recovery chose without an event: out of an unknown state, or after a lost database. */
     void persistRecovered(String from, UpdateState to, String why) throws IOException {
-        UpdateContext ctx = machine.context();
-        ctx.transitions++;
+        int transitions = machine.context().transitions();
+        UpdateContext ctx = machine.apply(c -> c.transitions(transitions + 1));
         store.record(from, io.hupd.machine.RecoveryTable.RECOVERED, to.name(), to.phase(), why, ctx, device.clock().now());
         openLogFile(ctx);
         log.state(to.name());
@@ -85,8 +86,8 @@ public final class UpdateRunner {
     }
 
     void openLogFile(UpdateContext ctx) {
-        if (ctx != null && ctx.updateId != null) {
-            log.openFile(logDir.resolve(ctx.updateId + ".log"));
+        if (ctx != null && ctx.updateId() != null) {
+            log.openFile(logDir.resolve(ctx.updateId() + ".log"));
         }
     }
 
@@ -121,8 +122,8 @@ public final class UpdateRunner {
                 return state;
             }
             if (outcome.change() != null) {
-                // the one place a step's change reaches the context: persisted with the transition that follows
-                outcome.change().applyTo(machine.context());
+                // where a step's change reaches the context: persisted with the transition that follows
+                machine.apply(outcome.change());
             }
             if (outcome.event() == null) {
                 if (outcome.change() != null) {
@@ -136,8 +137,8 @@ public final class UpdateRunner {
 
     private StepOutcome runStep(UpdateState state, Step step) throws InterruptedException, IOException {
         try {
-            return step.run(machine.context(), state == UpdateState.FETCHING && machine.accepts(UpdateEvent.ABORT)
-                    ? new AbortWatch(log, abortRequest) : log);
+            return step.run(machine.context(), new Recording(state == UpdateState.FETCHING
+                    && machine.accepts(UpdateEvent.ABORT) ? new AbortWatch(log, abortRequest) : log));
         } catch (InterruptedException e) {
             throw e;
         } catch (AbortRequested e) {
@@ -151,6 +152,38 @@ public final class UpdateRunner {
             // After the commit point there is no "failed": the state stays, and the next start runs it again.
             log.warn(state + " did not finish (" + reason + "); it runs again at the next start");
             throw new IOException(state + " did not finish: " + reason, e);
+        }
+    }
+
+    /**
+     * What a step is given to tell its work and to record the progress it must not lose before it ends: a
+     * recorded change is applied to the context and persisted at once, in the current state.
+     */
+    private final class Recording implements StepLog {
+        private final StepLog log;
+
+        Recording(StepLog log) {
+            this.log = log;
+        }
+
+        @Override
+        public void info(String line) {
+            log.info(line);
+        }
+
+        @Override
+        public void warn(String line) {
+            log.warn(line);
+        }
+
+        @Override
+        public Progress progress() {
+            return log.progress();
+        }
+
+        @Override
+        public void record(ContextChange change) throws IOException {
+            store.updateContext(machine.apply(change));
         }
     }
 

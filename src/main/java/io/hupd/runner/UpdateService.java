@@ -82,15 +82,15 @@ public final class UpdateService {
         if (machine.state().inFlight()) {
             UpdateContext ctx = machine.context();
             if (UpdateRequests.sameRequest(ctx, req)) {
-                log.info("resuming update " + ctx.updateId + " to " + ctx.targetVersion);
+                log.info("resuming update " + ctx.updateId() + " to " + ctx.targetVersion());
                 recovery.recover();
                 return session.handOver(store, machine, runner, runner.run());
             }
             if (machine.state().phase() == Phase.AFTER_COMMIT) {
-                throw new UserInputException("the update to " + ctx.targetVersion + " has switched the boot"
+                throw new UserInputException("the update to " + ctx.targetVersion() + " has switched the boot"
                         + " settings and waits for its trial boot: reboot the device (hupd reboot) first");
             }
-            log.info("update " + ctx.updateId + " to " + ctx.targetVersion + " was interrupted; reverting it"
+            log.info("update " + ctx.updateId() + " to " + ctx.targetVersion() + " was interrupted; reverting it"
                     + " before the update to " + req.targetVersion());
             if (machine.accepts(UpdateEvent.ABORT)) {
                 runner.fire(UpdateEvent.ABORT, "superseded by an update to " + req.targetVersion());
@@ -158,7 +158,7 @@ public final class UpdateService {
             if (s == UpdateState.REVERTING) {
                 return runner.run();
             }
-            throw new UserInputException("the update to " + machine.context().targetVersion + " has passed"
+            throw new UserInputException("the update to " + machine.context().targetVersion() + " has passed"
                     + " its commit point (state " + s + "): the boot verification decides it now");
         }
         runner.fire(UpdateEvent.ABORT, "aborted by the operator (hupd abort)");

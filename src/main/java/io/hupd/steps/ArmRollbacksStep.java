@@ -13,8 +13,8 @@ public final class ArmRollbacksStep implements Step {
 
     @Override
     public StepOutcome run(UpdateContext ctx, StepLog log) throws Exception {
-        device.state().arm(ctx.vpnWasOnline);
-        log.info("rollbacks armed (VPN was " + (ctx.vpnWasOnline ? "online" : "offline") + ")");
+        device.state().arm(ctx.vpnWasOnline());
+        log.info("rollbacks armed (VPN was " + (ctx.vpnWasOnline() ? "online" : "offline") + ")");
         return StepOutcome.succeeded();
     }
 }

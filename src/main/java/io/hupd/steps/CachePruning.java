@@ -46,10 +46,10 @@ final class CachePruning {
 
     /** The image this update pinned, or null when it pinned none or the record is gone or unreadable. */
     private static ResolvedImage fetched(Device device, UpdateContext ctx) {
-        if (ctx.updateId == null) {
+        if (ctx.updateId() == null) {
             return null;
         }
-        Path work = device.data().workDir(ctx.updateId);
+        Path work = device.data().workDir(ctx.updateId());
         if (!Files.exists(PinnedImage.file(work))) {
             return null;
         }

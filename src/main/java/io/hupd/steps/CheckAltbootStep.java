@@ -23,7 +23,7 @@ public final class CheckAltbootStep implements Step {
         BootSettings settings = device.bootloader().read();
         BootCheck check = new BootCheck(booted, device.slots().partitionOf(booted), settings.rootPart(),
                 device.state().has(StatePartition.ALTBOOT_BREADCRUMB), settings.bootcount(),
-                device.bootloader().bootLimit(), ctx.spareSlot, ctx.targetVersion);
+                device.bootloader().bootLimit(), ctx.spareSlot(), ctx.targetVersion());
         if (!check.bootloaderFellBack()) {
             log.info("booted slot " + booted + " as the boot settings name");
         }

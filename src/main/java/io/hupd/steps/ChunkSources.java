@@ -51,10 +51,10 @@ final class ChunkSources {
         this.ctx = ctx;
         this.log = log;
         this.layers = layers;
-        if (ctx.source != null && ctx.images.contains(ctx.source)) {
-            refs.add(ctx.source);
+        if (ctx.source() != null && ctx.images().contains(ctx.source())) {
+            refs.add(ctx.source());
         }
-        for (String r : ctx.images) {
+        for (String r : ctx.images()) {
             if (!refs.contains(r)) {
                 refs.add(r);
             }
@@ -156,10 +156,10 @@ final class ChunkSources {
         return current;
     }
 
-    private void drop(ImageSource source, String why) {
+    private void drop(ImageSource source, String why) throws IOException {
         String reason = source.reference() + ": " + why;
         failures.add(reason);
-        ctx.sourceFailures.add(reason);
+        log.record(c -> c.addSourceFailure(reason));
         log.warn("chunk source refused, trying the next: " + reason);
         source.release();
         current = null;

@@ -42,9 +42,9 @@ final class DeviceChunks implements AutoCloseable {
     static DeviceChunks index(Device device, UpdateContext ctx, StepLog log) {
         FileChannel running = null;
         try {
-            running = device.slots().openRaw(ctx.activeSlot, false);
+            running = device.slots().openRaw(ctx.activeSlot(), false);
             Map<Long, Long> found = cut(running, ext4Size(running));
-            log.info("indexed the running root (slot " + ctx.activeSlot + "): " + found.size() + " chunks");
+            log.info("indexed the running root (slot " + ctx.activeSlot() + "): " + found.size() + " chunks");
             if (found.isEmpty()) {
                 running.close();
                 return none();

@@ -30,25 +30,30 @@ public final class FetchStep implements Step {
 
     @Override
     public StepOutcome run(UpdateContext ctx, StepLog log) throws Exception {
-        Path work = device.data().workDir(ctx.updateId);
+        Path work = device.data().workDir(ctx.updateId());
         Files.createDirectories(work);
         BlobStore store = new BlobStore(device.data().blobCache());
         List<String> refs = new ArrayList<>();
         // Without --delta, a delta is looked for next to the first image (docs/delta.md); not finding one is normal.
-        String conventional = ctx.delta != null ? null : DeltaNaming.next(ctx.images, ctx.fromVersion).orElse(null);
-        if (ctx.delta != null) {
-            refs.add(ctx.delta);
+        String conventional = ctx.delta() != null ? null
+                : DeltaNaming.next(ctx.images(), ctx.fromVersion()).orElse(null);
+        if (ctx.delta() != null) {
+            refs.add(ctx.delta());
         } else if (conventional != null) {
             refs.add(conventional);
         }
-        refs.addAll(ctx.images);
-        ctx.sourceFailures.clear();
+        refs.addAll(ctx.images());
+        // this run's failed sources, each recorded at once (a crash or an abort must not lose them)
+        List<String> failures = new ArrayList<>();
+        if (!ctx.sourceFailures().isEmpty()) {
+            log.record(c -> c.sourceFailures(List.of()));
+        }
         ImageSourceFactory images = UpdateImages.of(device, ctx, log);
         for (String ref : refs) {
-            boolean delta = ref.equals(ctx.delta) || ref.equals(conventional);
+            boolean delta = ref.equals(ctx.delta()) || ref.equals(conventional);
             String kind = delta ? "delta" : "image";
             try {
-                ImageSource source = delta ? images.openDelta(ref, ctx.images) : images.open(ref);
+                ImageSource source = delta ? images.openDelta(ref, ctx.images()) : images.open(ref);
                 log.info("fetching " + kind + " " + ref);
                 ResolvedImage image = pinnedOrResolve(work, source);
                 String wrong = ImageForThisDevice.mismatch(device, image);
@@ -74,14 +79,13 @@ public final class FetchStep implements Step {
                         }
                     }
                 }
-                ctx.source = ref;
-                ctx.manifestDigest = image.manifestDigest();
-                ctx.securityVersion = SecurityFloor.of(image);
-                ctx.bytesFetched = bytes;
+                Long securityVersion = SecurityFloor.of(image);
+                long transferred = bytes;
                 log.info("fetched " + image.manifestDigest() + " from " + ref + " (" + bytes + " bytes transferred)");
                 // the journal keeps it, so 'hupd history' shows where each update's image came from
                 return StepOutcome.of(UpdateEvent.SUCCEEDED, "fetched from " + kind + " " + ref + ": " + bytes
-                        + " bytes over the wire");
+                        + " bytes over the wire").with(c -> c.source(ref).manifestDigest(image.manifestDigest())
+                                .securityVersion(securityVersion).bytesFetched(transferred));
             } catch (AbortRequested e) {
                 throw e;
             } catch (Exception e) {
@@ -95,11 +99,12 @@ public final class FetchStep implements Step {
                     continue;
                 }
                 String reason = ref + ": " + e.getMessage();
-                ctx.sourceFailures.add(reason);
+                failures.add(reason);
+                log.record(c -> c.addSourceFailure(reason));
                 log.warn(kind + " source failed, trying the next: " + reason);
             }
         }
-        return StepOutcome.failed("all image sources failed: " + String.join("; ", ctx.sourceFailures));
+        return StepOutcome.failed("all image sources failed: " + String.join("; ", failures));
     }
 
     /**

@@ -42,34 +42,34 @@ final class FsImageInstall {
     }
 
     StepOutcome run(UpdateContext ctx, StepLog log, ResolvedImage image) throws IOException {
-        Path work = device.data().workDir(ctx.updateId);
+        Path work = device.data().workDir(ctx.updateId());
         FsImages.Layers layers = FsImages.layersOf(image).orElseThrow();
         ChunkIndex index = readIndex(layers, new BlobStore(device.data().blobCache()));
-        long capacity = device.slots().capacityBytes(ctx.spareSlot);
+        long capacity = device.slots().capacityBytes(ctx.spareSlot());
         if (index.imageSize() > capacity) {
             return StepOutcome.failed("the filesystem image (" + Sizes.mib(index.imageSize())
-                    + " MiB) does not fit in slot " + ctx.spareSlot + " (" + Sizes.mib(capacity) + " MiB)");
+                    + " MiB) does not fit in slot " + ctx.spareSlot() + " (" + Sizes.mib(capacity) + " MiB)");
         }
         SlotWriter.Written written = SlotWriter.load(work, layers.image(), ctx);
         List<ChunkIndex.Chunk> chunks = index.chunks();
 
-        device.slots().markNotBootable(ctx.spareSlot);
+        device.slots().markNotBootable(ctx.spareSlot());
         ChunkSources sources = new ChunkSources(device, ctx, log, layers);
         String digest;
-        try (FileChannel slot = device.slots().openRaw(ctx.spareSlot, true);
-                SlotWriter writer = new SlotWriter(slot, work, ctx, written);
+        try (FileChannel slot = device.slots().openRaw(ctx.spareSlot(), true);
+                SlotWriter writer = new SlotWriter(slot, work, log, written);
                 // read even when the source is on this disk: copying a chunk costs less than decompressing it
                 DeviceChunks local = written.chunksWritten < chunks.size() ? DeviceChunks.index(device, ctx, log)
                         : DeviceChunks.none()) {
             long start = written.chunksWritten == 0 ? 0 : chunks.get(written.chunksWritten - 1).offset()
                     + chunks.get(written.chunksWritten - 1).length();
             if (start > 0) {
-                log.info("resuming the write of slot " + ctx.spareSlot + " at chunk " + written.chunksWritten + " of "
+                log.info("resuming the write of slot " + ctx.spareSlot() + " at chunk " + written.chunksWritten + " of "
                         + chunks.size() + " (" + Sizes.mib(start) + " MiB already written)");
                 writer.hashPrefix(start);
             }
             Progress progress = log.progress();
-            progress.start("writing root " + ctx.spareSlot, index.imageSize() - start);
+            progress.start("writing root " + ctx.spareSlot(), index.imageSize() - start);
             try {
                 writeChunks(chunks, written.chunksWritten, checkpointBytes(index.imageSize()), local, sources, writer,
                         progress);
@@ -85,19 +85,19 @@ final class FsImageInstall {
         if (!digest.equals(index.imageDigest())) {
             // a damaged slot or record: the next try writes every chunk again
             AtomicFiles.delete(SlotWriter.recordFile(work));
-            return StepOutcome.failed("slot " + ctx.spareSlot + " holds an image with digest " + digest
+            return StepOutcome.failed("slot " + ctx.spareSlot() + " holds an image with digest " + digest
                     + ", the index says " + index.imageDigest());
         }
-        log.info("slot " + ctx.spareSlot + " holds the image " + index.imageDigest() + ": " + written.chunksFromDevice
+        log.info("slot " + ctx.spareSlot() + " holds the image " + index.imageDigest() + ": " + written.chunksFromDevice
                 + " of " + chunks.size() + " chunks found on the device (zeros or in the running root), "
                 + written.chunkBytesFetched + " bytes of chunks fetched");
-        device.slots().verify(ctx.spareSlot, ctx.targetVersion);
+        device.slots().verify(ctx.spareSlot(), ctx.targetVersion());
         String identity = identity(ctx);
         if (identity != null) {
             return StepOutcome.failed(identity);
         }
-        device.slots().markVerified(ctx.spareSlot, ctx.targetVersion);
-        log.info("slot " + ctx.spareSlot + " written and verified: " + ctx.targetVersion);
+        device.slots().markVerified(ctx.spareSlot(), ctx.targetVersion());
+        log.info("slot " + ctx.spareSlot() + " written and verified: " + ctx.targetVersion());
         return StepOutcome.succeeded();
     }
 
@@ -148,7 +148,7 @@ final class FsImageInstall {
     }
 
     private String identity(UpdateContext ctx) throws IOException {
-        Map<String, String> fields = device.slots().osRelease(ctx.spareSlot);
+        Map<String, String> fields = device.slots().osRelease(ctx.spareSlot());
         String type = fields.get("BALENA_DEVICE_TYPE");
         if (type != null && !type.equals(device.deviceType())) {
             return "the image is for device type " + OsVersion.printable(type) + ", this device is "

@@ -23,9 +23,9 @@ public final class HealthCheckStep implements Step {
     public StepOutcome run(UpdateContext ctx, StepLog log) throws Exception {
         BootSettings settings = device.bootloader().read();
         String booted = device.slots().activeSlot();
-        if (!booted.equals(ctx.spareSlot)) {
+        if (!booted.equals(ctx.spareSlot())) {
             return StepOutcome.found(HealthFinding.unhealthy("the new OS is not running (slot " + booted
-                    + " booted, the update wrote slot " + ctx.spareSlot + ")"));
+                    + " booted, the update wrote slot " + ctx.spareSlot() + ")"));
         }
         if (!settings.upgradeAvailable() && settings.rootPart() == device.slots().partitionOf(booted)) {
             // A commit that was interrupted after its settings write: nothing left to prove.
@@ -34,15 +34,12 @@ public final class HealthCheckStep implements Step {
         log.info("health checks: settle " + device.healthPolicy().settle().toMillis() + " ms, up to "
                 + device.healthPolicy().count() + " tries");
         HealthCheckRunner runner = new HealthCheckRunner(device.clock(), device.healthPolicy(), log::info);
-        HealthVerdict verdict = runner.run(device.health().checks(ctx.vpnWasOnline));
+        HealthVerdict verdict = runner.run(device.health().checks(ctx.vpnWasOnline()));
         if (verdict.healthy()) {
             log.info("the new OS is healthy (" + verdict.tries() + " tries)");
-            return StepOutcome.found(HealthFinding.healthy()).with(c -> c.healthTries = verdict.tries());
+            return StepOutcome.found(HealthFinding.healthy()).with(c -> c.healthTries(verdict.tries()));
         }
-        return StepOutcome.found(HealthFinding.unhealthy("health check failed: " + verdict.reason())).with(c -> {
-            c.healthTries = verdict.tries();
-            c.failedCheck = verdict.failedCheck();
-            c.failedCheckOutput = verdict.output();
-        });
+        return StepOutcome.found(HealthFinding.unhealthy("health check failed: " + verdict.reason())).with(c -> c
+                .healthTries(verdict.tries()).failedCheck(verdict.failedCheck()).failedCheckOutput(verdict.output()));
     }
 }

@@ -21,14 +21,9 @@ public final class LockStep implements Step {
         String fromVersion = device.slots().osRelease(active).get("VERSION_ID");
         String supervisor = device.supervisor().version().orElse(null);
         boolean vpnOnline = device.system().vpnOnline();
-        log.info("update " + ctx.updateId + ": " + fromVersion + " (slot " + active + ") -> "
-                + ctx.targetVersion + " (slot " + spare + ")");
-        return StepOutcome.succeeded().with(c -> {
-            c.activeSlot = active;
-            c.spareSlot = spare;
-            c.fromVersion = fromVersion;
-            c.supervisorVersionBefore = supervisor;
-            c.vpnWasOnline = vpnOnline;
-        });
+        log.info("update " + ctx.updateId() + ": " + fromVersion + " (slot " + active + ") -> "
+                + ctx.targetVersion() + " (slot " + spare + ")");
+        return StepOutcome.succeeded().with(c -> c.activeSlot(active).spareSlot(spare).fromVersion(fromVersion)
+                .supervisorVersionBefore(supervisor).vpnWasOnline(vpnOnline));
     }
 }

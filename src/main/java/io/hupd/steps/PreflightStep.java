@@ -30,21 +30,21 @@ public final class PreflightStep implements Step {
 
     @Override
     public StepOutcome run(UpdateContext ctx, StepLog log) throws Exception {
-        if (ctx.fromVersion == null) {
-            return StepOutcome.failed("the running OS (slot " + ctx.activeSlot + ") has no VERSION_ID in"
+        if (ctx.fromVersion() == null) {
+            return StepOutcome.failed("the running OS (slot " + ctx.activeSlot() + ") has no VERSION_ID in"
                     + " /etc/os-release: cannot tell whether the update makes sense");
         }
-        OsVersion running = OsVersion.parse(ctx.fromVersion);
+        OsVersion running = OsVersion.parse(ctx.fromVersion());
         if (running.major() < 2 || running.compareTo(MINIMUM_RUNNING) < 0) {
             return StepOutcome.failed("the running OS " + running + " is too old to be updated (needs >= "
                     + MINIMUM_RUNNING + ")");
         }
-        OsVersion target = OsVersion.parse(ctx.targetVersion);
-        if (ctx.requireUpgrade && !target.isNewerThan(running)) {
+        OsVersion target = OsVersion.parse(ctx.targetVersion());
+        if (ctx.requireUpgrade() && !target.isNewerThan(running)) {
             return StepOutcome.failed("target version " + target + " is not newer than the running " + running
                     + " (use --no-require-upgrade to allow it)");
         }
-        if (ctx.spareSlot == null || ctx.spareSlot.equals(ctx.activeSlot)) {
+        if (ctx.spareSlot() == null || ctx.spareSlot().equals(ctx.activeSlot())) {
             return StepOutcome.failed("the spare root partition is the active one: refusing to overwrite the"
                     + " running OS");
         }
@@ -60,10 +60,10 @@ public final class PreflightStep implements Step {
         } catch (IOException e) {
             return StepOutcome.failed("the boot settings cannot be read: " + e.getMessage());
         }
-        int activePart = device.slots().partitionOf(ctx.activeSlot);
+        int activePart = device.slots().partitionOf(ctx.activeSlot());
         if (settings.rootPart() != activePart) {
             return StepOutcome.failed("the boot settings name partition " + settings.rootPart()
-                    + " but the running root is slot " + ctx.activeSlot + " (partition " + activePart
+                    + " but the running root is slot " + ctx.activeSlot() + " (partition " + activePart
                     + "): fix the boot settings before updating");
         }
         if (settings.upgradeAvailable()) {
@@ -77,18 +77,18 @@ public final class PreflightStep implements Step {
     }
 
     /** Every source is asked; at least one must answer with an image for this device. */
-    private String checkSources(UpdateContext ctx, StepLog log) {
+    private String checkSources(UpdateContext ctx, StepLog log) throws java.io.IOException {
         List<String> problems = new ArrayList<>();
         List<String> refs = new ArrayList<>();
-        if (ctx.delta != null) {
-            refs.add(ctx.delta);
+        if (ctx.delta() != null) {
+            refs.add(ctx.delta());
         }
-        refs.addAll(ctx.images);
+        refs.addAll(ctx.images());
         String mismatch = null;
         ImageSourceFactory images = UpdateImages.of(device, ctx, log);
         for (String ref : refs) {
             try {
-                ImageSource source = ref.equals(ctx.delta) ? images.openDelta(ref, ctx.images)
+                ImageSource source = ref.equals(ctx.delta()) ? images.openDelta(ref, ctx.images())
                         : images.open(ref);
                 ResolvedImage image = source.resolve();
                 String wrong = ImageForThisDevice.mismatch(device, image);
@@ -156,10 +156,10 @@ public final class PreflightStep implements Step {
             return image.reference() + ": the filesystem image's config does not give its size ("
                     + FsImages.SIZE_LABEL + ")";
         }
-        long capacity = device.slots().capacityBytes(ctx.spareSlot);
+        long capacity = device.slots().capacityBytes(ctx.spareSlot());
         if (size > capacity) {
             return "the filesystem image " + image.reference() + " (" + Sizes.mib(size) + " MiB) does not fit in"
-                    + " slot " + ctx.spareSlot + " (" + Sizes.mib(capacity) + " MiB)";
+                    + " slot " + ctx.spareSlot() + " (" + Sizes.mib(capacity) + " MiB)";
         }
         return null;
     }

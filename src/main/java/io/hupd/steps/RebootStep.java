@@ -16,9 +16,9 @@ public final class RebootStep implements Step {
 
     @Override
     public StepOutcome run(UpdateContext ctx, StepLog log) throws Exception {
-        if (ctx.reboot) {
-            log.info("rebooting into " + ctx.targetVersion);
-            device.power().reboot("update to " + ctx.targetVersion + " staged");
+        if (ctx.reboot()) {
+            log.info("rebooting into " + ctx.targetVersion());
+            device.power().reboot("update to " + ctx.targetVersion() + " staged");
         } else {
             device.supervisor().start();
             log.info("update staged; it takes effect at the next reboot");

@@ -23,24 +23,25 @@ public final class RollbackStep implements Step {
 
     @Override
     public StepOutcome run(UpdateContext ctx, StepLog log) throws Exception {
-        var backup = device.data().bootBackupDir(ctx.updateId);
+        var backup = device.data().bootBackupDir(ctx.updateId());
         if (device.boot().hasCompleteBackup(backup)) {
             device.boot().restore(backup, device.bootFilePolicy());
         }
-        device.bootloader().write(new BootSettings(device.slots().partitionOf(ctx.activeSlot), false, 0));
-        device.slots().markNotBootable(ctx.spareSlot);
-        StringBuilder reason = new StringBuilder(ctx.reason == null ? "rolled back" : ctx.reason);
-        if (ctx.failedCheckOutput != null && !ctx.failedCheckOutput.isBlank()) {
-            reason.append("\n--- output of ").append(ctx.failedCheck).append(" ---\n").append(ctx.failedCheckOutput);
+        device.bootloader().write(new BootSettings(device.slots().partitionOf(ctx.activeSlot()), false, 0));
+        device.slots().markNotBootable(ctx.spareSlot());
+        StringBuilder reason = new StringBuilder(ctx.reason() == null ? "rolled back" : ctx.reason());
+        if (ctx.failedCheckOutput() != null && !ctx.failedCheckOutput().isBlank()) {
+            reason.append("\n--- output of ").append(ctx.failedCheck()).append(" ---\n")
+                    .append(ctx.failedCheckOutput());
         }
         device.state().writeMarker(kind == Kind.HEALTH ? StatePartition.HEALTH_TRIGGERED
                 : StatePartition.ALTBOOT_TRIGGERED, reason + "\n");
         device.state().disarm();
         Trees.deleteRecursively(backup);
         CachePruning.afterRollback(device, ctx, log);
-        Trees.deleteRecursively(device.data().workDir(ctx.updateId));
-        log.info("rolled back to " + ctx.fromVersion + " (slot " + ctx.activeSlot + "): " + ctx.reason);
-        device.power().reboot("rollback-" + kind.name().toLowerCase() + " to " + ctx.fromVersion);
+        Trees.deleteRecursively(device.data().workDir(ctx.updateId()));
+        log.info("rolled back to " + ctx.fromVersion() + " (slot " + ctx.activeSlot() + "): " + ctx.reason());
+        device.power().reboot("rollback-" + kind.name().toLowerCase() + " to " + ctx.fromVersion());
         return StepOutcome.succeeded();
     }
 }

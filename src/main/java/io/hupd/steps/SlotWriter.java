@@ -51,7 +51,8 @@ final class SlotWriter implements AutoCloseable {
 
     private final FileChannel slot;
     private final Path work;
-    private final UpdateContext ctx;
+    /** Where the chunks written reach the update's context: the runner's record of the step's progress. */
+    private final StepLog log;
     final Written written;
     private final MessageDigest whole = FsImageInstall.sha256();
     private final BlockingQueue<byte[]> free = new ArrayBlockingQueue<>(BUFFERS);
@@ -62,10 +63,10 @@ final class SlotWriter implements AutoCloseable {
         return t;
     });
 
-    SlotWriter(FileChannel slot, Path work, UpdateContext ctx, Written written) {
+    SlotWriter(FileChannel slot, Path work, StepLog log, Written written) {
         this.slot = slot;
         this.work = work;
-        this.ctx = ctx;
+        this.log = log;
         this.written = written;
         for (int i = 0; i < BUFFERS; i++) {
             free.add(new byte[Chunker.MAX_CHUNK]);
@@ -91,7 +92,7 @@ final class SlotWriter implements AutoCloseable {
         }
         Written w = new Written();
         w.layerDigest = layer.digest();
-        w.fetchBytes = ctx.bytesFetched;
+        w.fetchBytes = ctx.bytesFetched();
         return w;
     }
 
@@ -167,9 +168,10 @@ final class SlotWriter implements AutoCloseable {
     }
 
     void save() throws IOException {
-        ctx.bytesFetched = written.fetchBytes + written.chunkBytesFetched;
-        ctx.chunksWritten = written.chunksWritten;
         AtomicFiles.write(recordFile(work), JSON.writeValueAsBytes(written));
+        long bytes = written.fetchBytes + written.chunkBytesFetched;
+        int chunks = written.chunksWritten;
+        log.record(c -> c.bytesFetched(bytes).chunksWritten(chunks));
     }
 
     private void rethrowFailures(boolean all) throws IOException {

@@ -1,5 +1,6 @@
 package io.hupd.steps;
 
+import io.hupd.machine.ContextChange;
 import io.hupd.machine.Finding;
 import io.hupd.machine.UpdateEvent;
 

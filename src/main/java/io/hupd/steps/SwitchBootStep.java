@@ -18,13 +18,13 @@ public final class SwitchBootStep implements Step {
 
     @Override
     public StepOutcome run(UpdateContext ctx, StepLog log) throws Exception {
-        Optional<String> verified = device.slots().verifiedVersion(ctx.spareSlot);
-        if (verified.isEmpty() || !verified.get().equals(ctx.targetVersion)) {
-            return StepOutcome.failed("slot " + ctx.spareSlot + " is not verified to hold " + ctx.targetVersion
+        Optional<String> verified = device.slots().verifiedVersion(ctx.spareSlot());
+        if (verified.isEmpty() || !verified.get().equals(ctx.targetVersion())) {
+            return StepOutcome.failed("slot " + ctx.spareSlot() + " is not verified to hold " + ctx.targetVersion()
                     + ": not switching to it");
         }
-        device.bootloader().write(new BootSettings(device.slots().partitionOf(ctx.spareSlot), true, 0));
-        log.info("boot settings switched to slot " + ctx.spareSlot + " (trial boot armed)");
+        device.bootloader().write(new BootSettings(device.slots().partitionOf(ctx.spareSlot()), true, 0));
+        log.info("boot settings switched to slot " + ctx.spareSlot() + " (trial boot armed)");
         return StepOutcome.succeeded();
     }
 }

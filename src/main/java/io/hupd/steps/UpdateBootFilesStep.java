@@ -21,15 +21,15 @@ public final class UpdateBootFilesStep implements Step {
 
     @Override
     public StepOutcome run(UpdateContext ctx, StepLog log) throws Exception {
-        Path work = device.data().workDir(ctx.updateId);
+        Path work = device.data().workDir(ctx.updateId());
         Path newBoot = work.resolve("resin-boot");
         Trees.deleteRecursively(newBoot);
         Files.createDirectories(newBoot);
-        if (!device.slots().copyOut(ctx.spareSlot, "/resin-boot", newBoot)) {
+        if (!device.slots().copyOut(ctx.spareSlot(), "/resin-boot", newBoot)) {
             log.warn("the new OS ships no /resin-boot: boot partition left as it is");
             return StepOutcome.succeeded();
         }
-        Path backup = device.data().bootBackupDir(ctx.updateId);
+        Path backup = device.data().bootBackupDir(ctx.updateId());
         if (!device.boot().hasCompleteBackup(backup)) {
             long needed = device.boot().bytesNeeded(newBoot, device.bootFilePolicy());
             long free = device.boot().freeBytes();

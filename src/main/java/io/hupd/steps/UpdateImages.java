@@ -15,31 +15,35 @@ import java.util.Optional;
 public final class UpdateImages {
     private UpdateImages() {}
 
-    /** Records this process's registry options in an update that has none recorded yet. */
-    public static void record(Device device, UpdateContext ctx) {
+    /** This process's registry options, as an update records them; null when it was given none. */
+    public static UpdateContext.Registries given(Device device) {
         Optional<RegistrySettings> given = device.images().givenSettings();
-        if (ctx.registries == null && given.isPresent()) {
-            UpdateContext.Registries r = new UpdateContext.Registries();
-            r.insecure = new ArrayList<>(given.get().insecureRegistries());
-            r.credentialsFile = given.get().credentialsFile();
-            r.lowSpeedBytes = given.get().lowSpeedBytes();
-            r.lowSpeedSeconds = given.get().lowSpeedSeconds();
-            ctx.registries = r;
-        }
+        return given.map(g -> new UpdateContext.Registries(new ArrayList<>(g.insecureRegistries()),
+                g.credentialsFile(), g.lowSpeedBytes(), g.lowSpeedSeconds())).orElse(null);
     }
 
     /**
+     * The sources as the update was started. An update that has no registry options recorded (one an older hupd
+     * began) records this process's, at once.
+     *
      * @throws io.hupd.ports.UserInputException when the recorded credentials file is gone or malformed (the
      *     sources fail with that reason)
      */
-    static ImageSourceFactory of(Device device, UpdateContext ctx, StepLog log) {
-        record(device, ctx);
+    static ImageSourceFactory of(Device device, UpdateContext ctx, StepLog log) throws java.io.IOException {
+        UpdateContext.Registries r = ctx.registries();
+        if (r == null) {
+            r = given(device);
+            if (r != null) {
+                UpdateContext.Registries recordedNow = r;
+                log.record(c -> c.registries(recordedNow));
+            }
+        }
         ImageSourceFactory images = device.images();
-        if (ctx.registries == null) {
+        if (r == null) {
             return images;
         }
-        RegistrySettings recorded = new RegistrySettings(ctx.registries.insecure, ctx.registries.credentialsFile,
-                ctx.registries.lowSpeedBytes, ctx.registries.lowSpeedSeconds);
+        RegistrySettings recorded = new RegistrySettings(r.insecure(), r.credentialsFile(), r.lowSpeedBytes(),
+                r.lowSpeedSeconds());
         Optional<RegistrySettings> given = images.givenSettings();
         if (given.isPresent() && !given.get().equals(recorded)) {
             log.warn("this update was started with other registry options; it keeps them (" + recorded

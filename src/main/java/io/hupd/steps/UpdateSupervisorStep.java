@@ -16,7 +16,7 @@ public final class UpdateSupervisorStep implements Step {
 
     @Override
     public StepOutcome run(UpdateContext ctx, StepLog log) throws Exception {
-        Optional<String> conf = device.slots().readFile(ctx.spareSlot, CONF);
+        Optional<String> conf = device.slots().readFile(ctx.spareSlot(), CONF);
         String shipped = conf.map(c -> OsRelease.parse(c).get("SUPERVISOR_VERSION")).orElse(null);
         if (shipped == null) {
             log.info("the new OS names no supervisor version: supervisor left as it is");
@@ -29,7 +29,7 @@ public final class UpdateSupervisorStep implements Step {
         }
         device.supervisor().install(shipped);
         log.info("supervisor updated " + installed.orElse("(none)") + " -> " + shipped);
-        return StepOutcome.succeeded().with(c -> c.supervisorUpdated = true);
+        return StepOutcome.succeeded().with(c -> c.supervisorUpdated(true));
     }
 
     private static boolean newer(String a, String b) {

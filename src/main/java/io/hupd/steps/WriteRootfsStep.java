@@ -39,7 +39,7 @@ public final class WriteRootfsStep implements Step {
 
     @Override
     public StepOutcome run(UpdateContext ctx, StepLog log) throws Exception {
-        Path work = device.data().workDir(ctx.updateId);
+        Path work = device.data().workDir(ctx.updateId());
         ResolvedImage image = PinnedImage.load(work);
         if (FsImages.isFsImage(image)) {
             return new FsImageInstall(device).run(ctx, log, image);
@@ -73,12 +73,12 @@ public final class WriteRootfsStep implements Step {
             if (problem != null) {
                 return StepOutcome.failed(problem);
             }
-            device.slots().markNotBootable(ctx.spareSlot);
-            log.info("writing slot " + ctx.spareSlot);
-            device.slots().write(ctx.spareSlot, tree, log.progress());
-            device.slots().verify(ctx.spareSlot, ctx.targetVersion);
-            device.slots().markVerified(ctx.spareSlot, ctx.targetVersion);
-            log.info("slot " + ctx.spareSlot + " written and verified: " + ctx.targetVersion);
+            device.slots().markNotBootable(ctx.spareSlot());
+            log.info("writing slot " + ctx.spareSlot());
+            device.slots().write(ctx.spareSlot(), tree, log.progress());
+            device.slots().verify(ctx.spareSlot(), ctx.targetVersion());
+            device.slots().markVerified(ctx.spareSlot(), ctx.targetVersion());
+            log.info("slot " + ctx.spareSlot() + " written and verified: " + ctx.targetVersion());
             return StepOutcome.succeeded();
         } finally {
             // The slot now holds the tree; a copy in the data partition would only take the user's space.
@@ -95,12 +95,12 @@ public final class WriteRootfsStep implements Step {
             StepLog log) throws IOException {
         LayerCheck check = LayerCheck.load(work, layer.digest()).orElse(null);
         if (check == null) {
-            log.info("checking the layer; mke2fs will fill slot " + ctx.spareSlot + " from it, without a staging "
+            log.info("checking the layer; mke2fs will fill slot " + ctx.spareSlot() + " from it, without a staging "
                     + "folder");
             VerifiedReads reads = new VerifiedReads(store);
             check = reads.run(() -> LayerCheck.survey(layer, reads.opener(layer)));
         } else {
-            log.info("the layer was checked during the download; mke2fs will fill slot " + ctx.spareSlot
+            log.info("the layer was checked during the download; mke2fs will fill slot " + ctx.spareSlot()
                     + " from it, without a staging folder");
         }
         if (check.whyNotAsIs() != null) {
@@ -111,17 +111,17 @@ public final class WriteRootfsStep implements Step {
         if (problem != null) {
             return StepOutcome.failed(problem);
         }
-        device.slots().markNotBootable(ctx.spareSlot);
-        log.info("writing slot " + ctx.spareSlot + " from the layer");
+        device.slots().markNotBootable(ctx.spareSlot());
+        log.info("writing slot " + ctx.spareSlot() + " from the layer");
         // mke2fs reads the blob again after its digest was checked. That is the trust the folder way gives its
         // staging folder: the cache is hupd's own, and a blob is renamed into it once verified and never
         // rewritten. And mke2fs writes nothing but the slot image, so even an archive it read differently from
         // the checks could only change the new root's content, which the image's author decides anyway; the
         // version is read back from the slot below.
-        device.slots().writeArchive(ctx.spareSlot, store.path(layer.digest()), log.progress());
-        device.slots().verify(ctx.spareSlot, ctx.targetVersion);
-        device.slots().markVerified(ctx.spareSlot, ctx.targetVersion);
-        log.info("slot " + ctx.spareSlot + " written and verified: " + ctx.targetVersion);
+        device.slots().writeArchive(ctx.spareSlot(), store.path(layer.digest()), log.progress());
+        device.slots().verify(ctx.spareSlot(), ctx.targetVersion());
+        device.slots().markVerified(ctx.spareSlot(), ctx.targetVersion());
+        log.info("slot " + ctx.spareSlot() + " written and verified: " + ctx.targetVersion());
         return StepOutcome.succeeded();
     }
 
@@ -177,10 +177,10 @@ public final class WriteRootfsStep implements Step {
         }
         long treeBytes = root.treeBytes();
         // ext4 needs room for its own metadata (inode tables, journal): ask for a tenth more plus 4 MiB.
-        long capacity = device.slots().capacityBytes(ctx.spareSlot);
+        long capacity = device.slots().capacityBytes(ctx.spareSlot());
         if (treeBytes + treeBytes / 10 + (4 << 20) > capacity) {
             return "the new root filesystem (" + Sizes.mib(treeBytes) + " MiB) does not fit in slot "
-                    + ctx.spareSlot + " (" + Sizes.mib(capacity) + " MiB)";
+                    + ctx.spareSlot() + " (" + Sizes.mib(capacity) + " MiB)";
         }
         // balena's dry run, before anything is written: the boot partition must keep 512 KiB free.
         if (root.bootFiles() != null) {
@@ -207,9 +207,9 @@ public final class WriteRootfsStep implements Step {
         if (version == null) {
             return "the image's /etc/os-release has no VERSION_ID";
         }
-        if (OsVersion.parse(version).compareTo(OsVersion.parse(ctx.targetVersion)) != 0) {
+        if (OsVersion.parse(version).compareTo(OsVersion.parse(ctx.targetVersion())) != 0) {
             return "the image holds version " + OsVersion.printable(version) + ", not the target "
-                    + ctx.targetVersion;
+                    + ctx.targetVersion();
         }
         String type = fields.get("BALENA_DEVICE_TYPE");
         if (type != null && !type.equals(device.deviceType())) {

@@ -4,9 +4,15 @@ import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 
+import com.tngtech.archunit.base.DescribedPredicate;
+import com.tngtech.archunit.core.domain.JavaCall;
 import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
+import io.hupd.machine.ContextChange;
+import io.hupd.machine.UpdateContext;
+import io.hupd.machine.UpdateMachine;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /** The rules of the house that the folders promise. */
@@ -71,6 +77,42 @@ class ArchitectureTest {
         noClasses().that().resideInAnyPackage("io.hupd.machine..", "io.hupd.steps..", "io.hupd.runner..",
                         "io.hupd.image.fetch..", "io.hupd.image.cache..", "io.hupd.image.rootfs..")
                 .should().dependOnClassesThat().resideInAPackage("io.hupd.image.authoring..")
+                .check(MAIN);
+    }
+
+    /**
+     * Issue 13: the context is immutable, and only the machine and the runner make a new one from a change (the
+     * runner persists it with the transition). Steps say what they change ({@code StepOutcome.with}, or the
+     * runner's {@code StepLog.record} for progress they must not lose), written on the builder a change is given;
+     * they never apply a change, build a context or replace the machine's.
+     */
+    @Test
+    void onlyTheMachineAndTheRunnerApplyAChangeToTheContext() {
+        DescribedPredicate<JavaCall<?>> makesAContext = DescribedPredicate.describe(
+                "apply a context change or build an update context", call -> {
+                    String owner = call.getTargetOwner().getName();
+                    String name = call.getName();
+                    return owner.equals(ContextChange.class.getName()) && name.equals("applyTo")
+                            || owner.equals(UpdateMachine.class.getName()) && name.equals("apply")
+                            || owner.equals(UpdateContext.class.getName())
+                                    && Set.of("<init>", "toBuilder", "builder", "empty").contains(name)
+                            || owner.equals(UpdateContext.Builder.class.getName()) && name.equals("build");
+                });
+        noClasses().that().resideOutsideOfPackages("io.hupd.machine..", "io.hupd.runner..")
+                .should().callCodeUnitWhere(makesAContext)
+                .check(MAIN);
+    }
+
+    /** The context a step is given cannot be changed by it: every field final (its lists are unmodifiable). */
+    @Test
+    void theContextIsImmutableByType() {
+        classes().that().haveFullyQualifiedName(UpdateContext.class.getName())
+                .or().haveFullyQualifiedName(UpdateContext.Registries.class.getName())
+                .should().haveOnlyFinalFields()
+                .check(MAIN);
+        noClasses().that().resideInAPackage("io.hupd.steps..")
+                .should().dependOnClassesThat().resideInAPackage("io.hupd.persistence..")
+                .because("a step persists nothing of the update itself: the runner does")
                 .check(MAIN);
     }
 

@@ -42,10 +42,11 @@ public final class TransitionCost {
         // Make the schema and a few rows the way hupd does, so that the timed opens find a real database.
         StateStore store = new StateStore(dir.resolve("phases"));
         UpdateMachine m = new UpdateMachine(MachineLimits.DEFAULT);
-        UpdateContext ctx = new UpdateContext();
-        ctx.updateId = "bench";
-        ctx.targetVersion = "2.101.0";
-        ctx.images = List.of("oci:layout:2.101.0");
+        UpdateContext ctx = UpdateContext.builder()
+                .updateId("bench")
+                .targetVersion("2.101.0")
+                .images(List.of("oci:layout:2.101.0"))
+                .build();
         long t = System.nanoTime();
         UpdateMachine.Fired f = m.start(ctx);
         store.record(f, f.to().phase(), m.context(), Instant.now());

@@ -64,11 +64,11 @@ class DaemonRegistryOptionsTest {
         }
         assertTrue(journal.toString(StandardCharsets.UTF_8).contains("update to " + TestRig.V2 + " requested by"),
                 "the update went through the daemon: " + journal);
-        UpdateContext.Registries kept = rig.store().load().orElseThrow().context().registries;
-        assertEquals(List.of("registry.local:5000"), kept.insecure);
-        assertEquals(credentials.toAbsolutePath().toString(), kept.credentialsFile);
-        assertEquals(4096L, kept.lowSpeedBytes);
-        assertEquals(7, kept.lowSpeedSeconds);
+        UpdateContext.Registries kept = rig.store().load().orElseThrow().context().registries();
+        assertEquals(List.of("registry.local:5000"), kept.insecure());
+        assertEquals(credentials.toAbsolutePath().toString(), kept.credentialsFile());
+        assertEquals(4096L, kept.lowSpeedBytes());
+        assertEquals(7, kept.lowSpeedSeconds());
     }
 
     @Test
@@ -93,7 +93,7 @@ class DaemonRegistryOptionsTest {
             assertEquals("hupd: --registry-ca registry.local:5443: " + tmp.resolve("gone.pem") + " does not exist",
                     err.toString(StandardCharsets.UTF_8).strip());
         }
-        assertTrue(rig.store().load().isEmpty() || rig.store().load().orElseThrow().context().registries == null,
+        assertTrue(rig.store().load().isEmpty() || rig.store().load().orElseThrow().context().registries() == null,
                 "no update started");
     }
 }

@@ -108,14 +108,14 @@ class DeltaUpdateIT {
         assertEquals(delta, status.get("source").asText(), Files.readString(logOf(rig)));
         long bytes = status.get("bytesFetched").asLong();
         assertTrue(bytes > 0 && bytes < made.get("targetCompressedBytes").asLong(), "fetched " + bytes);
-        assertEquals(List.of(), context(rig).sourceFailures);
+        assertEquals(List.of(), context(rig).sourceFailures());
         String log = Files.readString(logOf(rig));
         assertTrue(log.contains("fetching delta " + delta), log);
 
         // the same image from its layout, where no delta is next to it: the full image
         JsonNode fullStatus = update(full, null, rig.ref(V2)).status();
         assertEquals(rig.ref(V2), fullStatus.get("source").asText());
-        assertEquals(context(full).manifestDigest, context(rig).manifestDigest);
+        assertEquals(context(full).manifestDigest(), context(rig).manifestDigest());
         assertEquals(slotTree(full, tmp.resolve("tree-full")), slotTree(rig, tmp.resolve("tree-delta")));
 
         rig.powerOnUntilSettled();
@@ -136,7 +136,7 @@ class DeltaUpdateIT {
         JsonNode status = update(rig, null, image).status();
         assertEquals(registry.ref("named:" + V2 + "-delta-from-" + V1), status.get("source").asText(),
                 Files.readString(logOf(rig)));
-        assertEquals(List.of(), context(rig).sourceFailures);
+        assertEquals(List.of(), context(rig).sourceFailures());
     }
 
     @Test
@@ -155,7 +155,7 @@ class DeltaUpdateIT {
         } finally {
             own.stop();
         }
-        String failure = context(rig).sourceFailures.get(0);
+        String failure = context(rig).sourceFailures().get(0);
         assertTrue(failure.startsWith(delta) && failure.contains("digest mismatch"), failure);
         assertFullImageWritten(rig);
     }
@@ -196,7 +196,7 @@ class DeltaUpdateIT {
 
         JsonNode status = update(rig, delta, image).status();
         assertEquals(image, status.get("source").asText());
-        String failure = context(rig).sourceFailures.get(0);
+        String failure = context(rig).sourceFailures().get(0);
         assertTrue(failure.contains("not the target"), failure);
         assertFullImageWritten(rig);
     }
@@ -240,7 +240,7 @@ class DeltaUpdateIT {
 
         JsonNode status = update(rig, delta, image).status();
         assertEquals(image, status.get("source").asText());
-        String failure = context(rig).sourceFailures.get(0);
+        String failure = context(rig).sourceFailures().get(0);
         assertTrue(failure.startsWith(delta) && failure.contains("connection refused"), failure);
         assertFullImageWritten(rig);
     }

@@ -133,7 +133,7 @@ class FsImageUpdateIT {
         TestRig rig = TestRig.create(tmp.resolve("rig"), "uboot");
         Run run = update(rig, corrupted.ref(TAG), "oci:" + layout + ":fs");
         assertEquals(Main.OK, run.code(), run.err());
-        List<String> failures = context(rig).sourceFailures;
+        List<String> failures = context(rig).sourceFailures();
         assertTrue(failures.stream().anyMatch(f -> f.startsWith(corrupted.ref(TAG)) && f.contains("chunk ")
                 && f.contains("the index says")), failures.toString());
         assertTrue(logs(rig).contains("fetching chunks from oci:" + layout + ":fs"), logs(rig));

@@ -154,9 +154,9 @@ class RegistryUpdateIT {
         assertEquals(fallback.ref(TAG), status.get("source").asText());
         assertEquals(image.totalBytes(), status.get("bytesFetched").asLong());
         UpdateContext ctx = context(rig);
-        assertEquals(image.manifestDigest(), ctx.manifestDigest);
-        assertEquals(1, ctx.sourceFailures.size(), ctx.sourceFailures.toString());
-        assertTrue(ctx.sourceFailures.get(0).contains("connection refused"), ctx.sourceFailures.get(0));
+        assertEquals(image.manifestDigest(), ctx.manifestDigest());
+        assertEquals(1, ctx.sourceFailures().size(), ctx.sourceFailures().toString());
+        assertTrue(ctx.sourceFailures().get(0).contains("connection refused"), ctx.sourceFailures().get(0));
 
         rig.powerOnUntilSettled();
         assertEquals("COMMITTED", rig.state());
@@ -169,7 +169,7 @@ class RegistryUpdateIT {
         Run run = update(rig, primary.ref("hostos:9.9.9"), fallback.ref(TAG));
         assertEquals(Main.OK, run.code(), run.err());
         assertEquals(fallback.ref(TAG), run.status().get("source").asText());
-        String failure = context(rig).sourceFailures.get(0);
+        String failure = context(rig).sourceFailures().get(0);
         assertTrue(failure.contains("not found (404)") && failure.contains("MANIFEST_UNKNOWN"), failure);
     }
 
@@ -179,7 +179,7 @@ class RegistryUpdateIT {
         Run run = update(rig, corrupted.ref(TAG), fallback.ref(TAG));
         assertEquals(Main.OK, run.code(), run.err());
         assertEquals(fallback.ref(TAG), run.status().get("source").asText());
-        String failure = context(rig).sourceFailures.get(0);
+        String failure = context(rig).sourceFailures().get(0);
         assertTrue(failure.startsWith(corrupted.ref(TAG)) && failure.contains("digest mismatch"), failure);
         // The fallback's bytes are the ones in the cache, and nothing of the bad download is left.
         Path cache = rig.sim.dataDir().resolve("hupd/cache/blobs/sha256");
@@ -309,7 +309,7 @@ class RegistryUpdateIT {
                 new StepRegistry(small));
         assertEquals(UpdateState.FAILED, service.update(new UpdateRequest(V2, List.of(primary.ref(TAG)), null, true,
                 true)));
-        String reason = context(rig).reason;
+        String reason = context(rig).reason();
         assertTrue(reason.contains("not enough free space in the data partition"), reason);
         assertFalse(rig.trace().contains("PREFLIGHT -SUCCEEDED-> STOPPING_SUPERVISOR"), rig.trace().toString());
     }

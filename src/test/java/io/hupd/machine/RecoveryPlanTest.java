@@ -135,8 +135,9 @@ class RecoveryPlanTest {
     /** Carries a plan out on a real machine: every event it fires must be one the table takes there. */
     private static UpdateState walk(RecoveryPlan plan, String at) {
         UpdateMachine m = new UpdateMachine(MachineLimits.DEFAULT);
-        UpdateContext ctx = new UpdateContext();
-        ctx.updateId = "u1";
+        UpdateContext ctx = UpdateContext.builder()
+                .updateId("u1")
+                .build();
         if (plan.restoreAs() != null) {
             m.restore(plan.restoreAs(), ctx);
         }

@@ -8,9 +8,10 @@ import org.junit.jupiter.api.Test;
 
 class UpdateMachineTest {
     private static UpdateContext fresh() {
-        UpdateContext c = new UpdateContext();
-        c.updateId = "u1";
-        c.targetVersion = "2.0.0";
+        UpdateContext c = UpdateContext.builder()
+                .updateId("u1")
+                .targetVersion("2.0.0")
+                .build();
         return c;
     }
 
@@ -32,8 +33,8 @@ class UpdateMachineTest {
         assertEquals(COMMITTING, m.state());
         m.fire(SUCCEEDED, null);
         assertEquals(COMMITTED, m.state());
-        assertEquals(14, m.context().transitions);
-        assertNull(m.context().reason);
+        assertEquals(14, m.context().transitions());
+        assertNull(m.context().reason());
     }
 
     @Test
@@ -46,12 +47,12 @@ class UpdateMachineTest {
         assertEquals(FETCHING, m.state());
         m.fire(RESUME, null);
         assertEquals(FETCHING, m.state());
-        assertEquals(2, m.context().attempts);
+        assertEquals(2, m.context().attempts());
         m.fire(RESUME, null);
-        assertEquals(3, m.context().attempts);
+        assertEquals(3, m.context().attempts());
         UpdateMachine.Fired f = m.fire(RESUME, null);
         assertEquals(REVERTING, f.to());
-        assertTrue(m.context().reason.startsWith("attempt limit reached"), m.context().reason);
+        assertTrue(m.context().reason().startsWith("attempt limit reached"), m.context().reason());
         m.fire(SUCCEEDED, null);
         assertEquals(UpdateState.FAILED, m.state());
     }
@@ -65,7 +66,7 @@ class UpdateMachineTest {
         m.fire(UpdateEvent.FAILED, "all sources failed");
         assertEquals(REVERTING, m.state());
         m.fire(SUCCEEDED, null);
-        assertEquals("all sources failed", m.context().reason);
+        assertEquals("all sources failed", m.context().reason());
     }
 
     @Test
@@ -85,11 +86,10 @@ class UpdateMachineTest {
         UpdateMachine.Fired f = m.fire(RESUME, null);
         assertEquals(LOOP_DETECTED, f.event());
         assertEquals(REVERTING, m.state());
-        assertTrue(m.context().reason.startsWith("loop detected"));
+        assertTrue(m.context().reason().startsWith("loop detected"));
 
         UpdateMachine after = new UpdateMachine(new MachineLimits(3, 12));
-        UpdateContext c = fresh();
-        c.transitions = 12;
+        UpdateContext c = fresh().toBuilder().transitions(12).build();
         after.restore(HEALTH_CHECKING, c);
         assertEquals(ROLLING_BACK_HEALTH, after.fire(BOOTED, null).to());
     }
@@ -101,7 +101,7 @@ class UpdateMachineTest {
         UpdateMachine.Fired fellBack = m.fire(SUCCEEDED, null, new BootCheck("A", 2, 3, true, 3, 3, "B", "2.0.0"));
         assertEquals(ROLLING_BACK_ALTBOOT, fellBack.to());
         assertEquals(ALTBOOT_DETECTED, fellBack.event(), "journaled under the name history has always shown");
-        assertTrue(m.context().reason.startsWith("the new OS 2.0.0 (slot B) did not come up"), m.context().reason);
+        assertTrue(m.context().reason().startsWith("the new OS 2.0.0 (slot B) did not come up"), m.context().reason());
 
         m.restore(CHECKING_ALTBOOT, fresh());
         UpdateMachine.Fired unarmed = m.fire(SUCCEEDED, null, new BootCheck("A", 2, 3, false, 0, 3, "B", "2.0.0"));
@@ -112,7 +112,7 @@ class UpdateMachineTest {
         assertEquals(ROLLING_BACK_HEALTH, sick.to());
         assertEquals(UpdateEvent.UNHEALTHY, sick.event());
         assertEquals("health check failed: engine", sick.reason());
-        assertEquals("health check failed: engine", m.context().reason);
+        assertEquals("health check failed: engine", m.context().reason());
     }
 
     @Test
@@ -126,8 +126,7 @@ class UpdateMachineTest {
     @Test
     void restorePutsTheMachineInAPersistedStateWithoutRunningAnything() {
         UpdateMachine m = new UpdateMachine(MachineLimits.DEFAULT);
-        UpdateContext c = fresh();
-        c.attempts = 2;
+        UpdateContext c = fresh().toBuilder().attempts(2).build();
         m.restore(WRITING_ROOTFS, c);
         assertEquals(WRITING_ROOTFS, m.state());
         assertSame(c, m.context());

@@ -20,41 +20,42 @@ class ContextCompatibilityTest {
             assertNotNull(in, "the recorded context is missing from the test resources");
             c = StateStore.JSON.readValue(in, UpdateContext.class);
         }
-        assertEquals("20261207T091500Z-1a2b", c.updateId);
-        assertEquals("2026-12-07T09:15:00Z", c.startedAt);
-        assertEquals("2.115.1", c.targetVersion);
-        assertEquals(List.of("localhost:5000/hostos:2.115.1"), c.images);
-        assertNull(c.delta);
-        assertTrue(c.requireUpgrade);
-        assertFalse(c.reboot);
-        assertEquals(List.of("localhost:5000"), c.registries.insecure);
-        assertEquals("/mnt/data/creds.json", c.registries.credentialsFile);
-        assertEquals(1024L, c.registries.lowSpeedBytes);
-        assertEquals(30, c.registries.lowSpeedSeconds);
-        assertEquals("2.114.0", c.fromVersion);
-        assertEquals("A", c.activeSlot);
-        assertEquals("B", c.spareSlot);
-        assertEquals("14.11.2", c.supervisorVersionBefore);
-        assertTrue(c.vpnWasOnline);
-        assertEquals(2, c.attempts);
-        assertEquals(17, c.transitions);
-        assertEquals("registry", c.source);
-        assertEquals("sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", c.manifestDigest);
-        assertEquals(7L, c.securityVersion);
-        assertEquals(123456789L, c.bytesFetched);
-        assertEquals(0, c.chunksWritten);
-        assertEquals(List.of("oci-layout: not found"), c.sourceFailures);
-        assertTrue(c.supervisorUpdated);
-        assertEquals(3, c.healthTries);
-        assertEquals("health check failed: engine", c.reason);
-        assertEquals("engine", c.failedCheck);
-        assertEquals("balena-engine: not running", c.failedCheckOutput);
+        assertEquals("20261207T091500Z-1a2b", c.updateId());
+        assertEquals("2026-12-07T09:15:00Z", c.startedAt());
+        assertEquals("2.115.1", c.targetVersion());
+        assertEquals(List.of("localhost:5000/hostos:2.115.1"), c.images());
+        assertNull(c.delta());
+        assertTrue(c.requireUpgrade());
+        assertFalse(c.reboot());
+        assertEquals(List.of("localhost:5000"), c.registries().insecure());
+        assertEquals("/mnt/data/creds.json", c.registries().credentialsFile());
+        assertEquals(1024L, c.registries().lowSpeedBytes());
+        assertEquals(30, c.registries().lowSpeedSeconds());
+        assertEquals("2.114.0", c.fromVersion());
+        assertEquals("A", c.activeSlot());
+        assertEquals("B", c.spareSlot());
+        assertEquals("14.11.2", c.supervisorVersionBefore());
+        assertTrue(c.vpnWasOnline());
+        assertEquals(2, c.attempts());
+        assertEquals(17, c.transitions());
+        assertEquals("registry", c.source());
+        assertEquals("sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", c.manifestDigest());
+        assertEquals(7L, c.securityVersion());
+        assertEquals(123456789L, c.bytesFetched());
+        assertEquals(0, c.chunksWritten());
+        assertEquals(List.of("oci-layout: not found"), c.sourceFailures());
+        assertTrue(c.supervisorUpdated());
+        assertEquals(3, c.healthTries());
+        assertEquals("health check failed: engine", c.reason());
+        assertEquals("engine", c.failedCheck());
+        assertEquals("balena-engine: not running", c.failedCheckOutput());
     }
 
     @Test
     void whatThisHupdWritesHasTheSameFieldNames() throws Exception {
-        UpdateContext c = new UpdateContext();
-        c.updateId = "u1";
+        UpdateContext c = UpdateContext.builder()
+                .updateId("u1")
+                .build();
         var written = StateStore.JSON.readTree(StateStore.JSON.writeValueAsString(c));
         var recorded = StateStore.JSON.readTree(getClass().getResourceAsStream(
                 "/io/hupd/machine/context-as-written-before-the-guards.json"));

@@ -30,10 +30,11 @@ class DamagedDatabaseTest {
     void aDatabaseWithAnUpdateInFlight() throws Exception {
         StateStore store = new StateStore(tmp.resolve("made"));
         UpdateMachine m = new UpdateMachine(MachineLimits.DEFAULT);
-        UpdateContext c = new UpdateContext();
-        c.updateId = "u-1";
-        c.targetVersion = "2.114.0";
-        c.images = List.of("oci:x:2.114.0");
+        UpdateContext c = UpdateContext.builder()
+                .updateId("u-1")
+                .targetVersion("2.114.0")
+                .images(List.of("oci:x:2.114.0"))
+                .build();
         UpdateMachine.Fired f = m.start(c);
         store.record(f, f.to().phase(), m.context(), Instant.now());
         for (int i = 0; i < 6; i++) {
@@ -55,7 +56,7 @@ class DamagedDatabaseTest {
         damage.apply(dir.resolve("state.mv.db"));
         StateStore store = new StateStore(dir);
         try {
-            UpdateContext c = store.load().map(StoredState::context).orElseGet(UpdateContext::new);
+            UpdateContext c = store.load().map(StoredState::context).orElseGet(UpdateContext::empty);
             store.lastResult();
             // Damage the first read does not touch can show when the next transition is written.
             store.record("WRITING_ROOTFS", "FAILED", "REVERTING", io.hupd.machine.Phase.BEFORE_COMMIT, "test", c,

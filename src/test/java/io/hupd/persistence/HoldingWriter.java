@@ -19,10 +19,11 @@ public final class HoldingWriter {
     public static void main(String[] args) throws Exception {
         StateStore store = new StateStore(Path.of(args[0])).hold();
         UpdateMachine m = new UpdateMachine(MachineLimits.DEFAULT);
-        UpdateContext c = new UpdateContext();
-        c.updateId = args[1];
-        c.targetVersion = "2.114.0";
-        c.images = List.of("oci:x:2.114.0");
+        UpdateContext c = UpdateContext.builder()
+                .updateId(args[1])
+                .targetVersion("2.114.0")
+                .images(List.of("oci:x:2.114.0"))
+                .build();
         UpdateMachine.Fired f = m.start(c);
         store.record(f, f.to().phase(), m.context(), Instant.now());
         for (int i = 1; i < Integer.parseInt(args[2]); i++) {

@@ -40,10 +40,11 @@ class SnapshotReadersTest {
     /** An earlier update that ended, so that "last result" and "whole journal" differ from the current update's. */
     private static void earlierFailedUpdate(StateStore store) throws Exception {
         UpdateMachine m = new UpdateMachine(MachineLimits.DEFAULT);
-        UpdateContext c = new UpdateContext();
-        c.updateId = "u-0";
-        c.targetVersion = "2.113.9";
-        c.images = List.of("oci:x:2.113.9");
+        UpdateContext c = UpdateContext.builder()
+                .updateId("u-0")
+                .targetVersion("2.113.9")
+                .images(List.of("oci:x:2.113.9"))
+                .build();
         UpdateMachine.Fired f = m.start(c);
         store.record(f, f.to().phase(), m.context(), Instant.now());
         f = m.fire(io.hupd.machine.UpdateEvent.FAILED, "refused");
@@ -61,7 +62,7 @@ class SnapshotReadersTest {
             assertTrue(during.fromSnapshot(), "the holder has the file; the reader must not have opened it");
             assertEquals(p.pid(), during.holderPid().orElseThrow());
             assertEquals("FETCHING", during.state().orElseThrow().stateName());
-            assertEquals("u-1", during.state().orElseThrow().context().updateId);
+            assertEquals("u-1", during.state().orElseThrow().context().updateId());
             assertEquals(4, during.journal().size(), "the current update's journal: " + during.journal());
             assertTrue(during.journal().stream().allMatch(e -> e.updateId().equals("u-1")));
             assertFalse(during.wholeJournal());

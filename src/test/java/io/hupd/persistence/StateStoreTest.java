@@ -35,10 +35,11 @@ class StateStoreTest {
     }
 
     private static UpdateContext ctx() {
-        UpdateContext c = new UpdateContext();
-        c.updateId = "u-1";
-        c.targetVersion = "2.114.0";
-        c.images = List.of("oci:/x:2.114.0");
+        UpdateContext c = UpdateContext.builder()
+                .updateId("u-1")
+                .targetVersion("2.114.0")
+                .images(List.of("oci:/x:2.114.0"))
+                .build();
         return c;
     }
 
@@ -116,11 +117,11 @@ class StateStoreTest {
         StateStore store = new StateStore(tmp.resolve("db"));
         UpdateMachine m = new UpdateMachine(MachineLimits.DEFAULT);
         UpdateMachine.Fired f = m.start(ctx());
-        m.context().sourceFailures.add("oci:/y: not found");
+        m.apply(c -> c.addSourceFailure("oci:/y: not found"));
         store.record(f, Phase.BEFORE_COMMIT, m.context(), Instant.now());
         UpdateContext back = store.load().orElseThrow().context();
-        assertEquals("2.114.0", back.targetVersion);
-        assertEquals(List.of("oci:/y: not found"), back.sourceFailures);
+        assertEquals("2.114.0", back.targetVersion());
+        assertEquals(List.of("oci:/y: not found"), back.sourceFailures());
 
         // A newer hupd wrote a field and a state this one does not know (then the device rolled back to us).
         String url = "jdbc:h2:file:" + tmp.resolve("db/state");
@@ -132,7 +133,7 @@ class StateStoreTest {
         StoredState s = store.load().orElseThrow();
         assertEquals("VERIFYING_SIGNATURE", s.stateName());
         assertEquals(Phase.BEFORE_COMMIT, s.phase());
-        assertEquals("2.114.0", s.context().targetVersion);
+        assertEquals("2.114.0", s.context().targetVersion());
     }
 
     @Test
@@ -162,8 +163,7 @@ class StateStoreTest {
         f = m.fire(UpdateEvent.FAILED, "first one refused");
         store.record(f, f.to().phase(), m.context(), Instant.now());
         assertTrue(store.lastResult().isPresent());
-        UpdateContext second = ctx();
-        second.updateId = "u-2";
+        UpdateContext second = ctx().toBuilder().updateId("u-2").build();
         f = m.start(second);
         store.record(f, f.to().phase(), m.context(), Instant.now());
         JournalEntry last = store.lastResult().orElseThrow();

@@ -80,7 +80,7 @@ class CacheHygieneTest {
         assertEquals(both, cached());
 
         assertEquals(UpdateState.REBOOTING, rig.update(TestRig.V2));
-        assertEquals(0, rig.store().load().orElseThrow().context().bytesFetched);
+        assertEquals(0, rig.store().load().orElseThrow().context().bytesFetched());
     }
 
     @Test

@@ -64,8 +64,8 @@ class RandomFaultScheduleTest {
         StoredState end = rig.store().load().orElseThrow();
         String ctx = "seed " + seed + ", " + crashes + " crashes, trace " + rig.trace();
         assertEquals(Phase.DONE, end.phase(), ctx);
-        assertTrue(end.context().transitions <= rig.limits.loopCeiling() + 4,
-                end.context().transitions + " transitions: " + ctx);
+        assertTrue(end.context().transitions() <= rig.limits.loopCeiling() + 4,
+                end.context().transitions() + " transitions: " + ctx);
         String running = rig.runningVersion();
         assertTrue(running.equals(TestRig.V2) == end.stateName().equals("COMMITTED"), ctx);
         assertEquals(RecoveryTable.Action.NOTHING, RecoveryTable.actionFor(end.stateName(), end.phase(),

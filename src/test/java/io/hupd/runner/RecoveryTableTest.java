@@ -69,7 +69,7 @@ class RecoveryTableTest {
         assertEquals("FAILED", rig.state());
         assertEquals(TestRig.V1, rig.runningVersion());
         assertTrue(rig.trace().contains("UPDATING_BOOT_FILES_V2 -RECOVERED-> REVERTING"), rig.trace().toString());
-        assertTrue(rig.store().load().orElseThrow().context().reason.contains("not known here"));
+        assertTrue(rig.store().load().orElseThrow().context().reason().contains("not known here"));
     }
 
     @Test

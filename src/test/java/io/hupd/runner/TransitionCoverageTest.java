@@ -91,7 +91,7 @@ class TransitionCoverageTest {
         assertEquals("COMMITTED", rig.state());
         // START from COMMITTED: the same version again is refused by preflight (PREFLIGHT -FAILED-> FAILED) …
         assertEquals(UpdateState.FAILED, rig.update(TestRig.V2));
-        assertTrue(rig.store().load().orElseThrow().context().reason.contains("not newer"));
+        assertTrue(rig.store().load().orElseThrow().context().reason().contains("not newer"));
         record(rig);
         // … and START from FAILED works.
         assertEquals(UpdateState.REBOOTING, rig.service(rig.ports()).update(
@@ -120,7 +120,7 @@ class TransitionCoverageTest {
         rig.steps = Faults.at(state, Kind.FAIL, 1);
         assertEquals(UpdateState.FAILED, rig.update(TestRig.V2));
         assertReverted(rig);
-        String reason = rig.store().load().orElseThrow().context().reason;
+        String reason = rig.store().load().orElseThrow().context().reason();
         assertTrue(reason.contains("injected failure in " + state), reason);
         record(rig);
     }
@@ -165,7 +165,7 @@ class TransitionCoverageTest {
         }
         assertEquals(UpdateState.FAILED, rig.update(TestRig.V2));
         assertReverted(rig);
-        String reason = rig.store().load().orElseThrow().context().reason;
+        String reason = rig.store().load().orElseThrow().context().reason();
         assertTrue(reason.startsWith("attempt limit reached"), reason);
         record(rig);
     }
@@ -194,7 +194,7 @@ class TransitionCoverageTest {
         }
         assertEquals(UpdateState.FAILED, end);
         assertReverted(rig);
-        assertTrue(rig.store().load().orElseThrow().context().reason.startsWith("loop detected"));
+        assertTrue(rig.store().load().orElseThrow().context().reason().startsWith("loop detected"));
         record(rig);
     }
 
@@ -290,7 +290,7 @@ class TransitionCoverageTest {
             rig.powerOnUntilSettled();
             assertEquals("ROLLED_BACK_HEALTH", rig.state(), "ceiling " + ceiling);
             assertEquals(TestRig.V1, rig.runningVersion());
-            assertTrue(rig.store().load().orElseThrow().context().reason.startsWith("loop detected"));
+            assertTrue(rig.store().load().orElseThrow().context().reason().startsWith("loop detected"));
             record(rig);
         }
     }

@@ -83,9 +83,9 @@ class TrialBootTest {
         assertEquals("ROLLED_BACK_HEALTH", rig.state());
         assertRolledBack(rig, before, StatePartition.HEALTH_TRIGGERED);
         UpdateContext ctx = rig.store().load().orElseThrow().context();
-        assertEquals("required.d/50-app-ready", ctx.failedCheck);
-        assertTrue(ctx.reason.contains("required.d/50-app-ready") && ctx.reason.contains("timed out after 2s"),
-                ctx.reason);
+        assertEquals("required.d/50-app-ready", ctx.failedCheck());
+        assertTrue(ctx.reason().contains("required.d/50-app-ready") && ctx.reason().contains("timed out after 2s"),
+                ctx.reason());
         String kept = rig.sim.state().read(StatePartition.HEALTH_TRIGGERED).orElseThrow();
         assertTrue(kept.contains("required.d/50-app-ready: timed out after 2s"), kept);
         assertTrue(kept.contains("--- output of required.d/50-app-ready ---"), kept);

@@ -110,11 +110,11 @@ class UpdateStoriesTest {
         String marker = rig.sim.state().read(StatePartition.HEALTH_TRIGGERED).orElseThrow();
         assertTrue(marker.contains("engine") && marker.contains("/dev/null"), marker);
         assertEquals(bootBefore, bootFiles(rig), "boot partition restored byte for byte");
-        String reason = rig.store().load().orElseThrow().context().reason;
+        String reason = rig.store().load().orElseThrow().context().reason();
         assertTrue(reason.contains("engine"), reason);
-        assertEquals("engine", rig.store().load().orElseThrow().context().failedCheck);
+        assertEquals("engine", rig.store().load().orElseThrow().context().failedCheck());
         // The update's log file keeps the story, reason included.
-        Path log = rig.deviceDir.resolve("data/balenahup/" + rig.store().load().orElseThrow().context().updateId + ".log");
+        Path log = rig.deviceDir.resolve("data/balenahup/" + rig.store().load().orElseThrow().context().updateId() + ".log");
         assertTrue(Files.readString(log).contains("ROLLING_BACK_HEALTH"), "log file " + log);
         assertEquals("user data\n", Files.readString(rig.deviceDir.resolve("data/user/notes.txt")));
     }

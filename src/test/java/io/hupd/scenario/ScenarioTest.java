@@ -140,7 +140,7 @@ class ScenarioTest {
             assertTrue(rig.trace().contains(t.asText()), name + ": trace lacks " + t.asText() + ": " + rig.trace());
         }
         if (expect.has("reasonContains")) {
-            String reason = rig.store().load().orElseThrow().context().reason;
+            String reason = rig.store().load().orElseThrow().context().reason();
             assertNotNull(reason, name + ": no reason kept");
             assertTrue(reason.contains(expect.get("reasonContains").asText()), name + ": reason " + reason);
         }

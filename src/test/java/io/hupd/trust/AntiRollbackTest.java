@@ -70,7 +70,7 @@ class AntiRollbackTest {
         String old = image(tmp, TestRig.V2, 4, SampleOs.Flaw.NONE);
 
         assertEquals(UpdateState.FAILED, update(rig, TestRig.V2, old, false));
-        String reason = rig.store().load().orElseThrow().context().reason;
+        String reason = rig.store().load().orElseThrow().context().reason();
         assertTrue(reason.contains("security version 4 is below this device's anti-rollback floor 5"), reason);
         assertTrue(rig.trace().contains("PREFLIGHT -FAILED-> FAILED"), rig.trace().toString());
         assertEquals(rootB, io.hupd.testkit.TreeSnapshot.sha256(Files.readAllBytes(
@@ -96,6 +96,6 @@ class AntiRollbackTest {
         assertEquals(3, floor(rig));
         assertEquals(UpdateState.FAILED, update(rig, TestRig.V2, image(tmp, TestRig.V2, 2, SampleOs.Flaw.NONE),
                 false));
-        assertTrue(rig.store().load().orElseThrow().context().reason.contains("anti-rollback floor 3"));
+        assertTrue(rig.store().load().orElseThrow().context().reason().contains("anti-rollback floor 3"));
     }
 }

@@ -93,14 +93,14 @@ class RegistryOptionsOnResumeTest {
     void theOptionsAreRecordedWithTheUpdatesFirstPersistedState() throws Exception {
         startAndDieIn(UpdateState.LOCKED);
         UpdateContext ctx = rig.store().load().orElseThrow().context();
-        assertEquals(credentials.toAbsolutePath().toString(), ctx.registries.credentialsFile);
+        assertEquals(credentials.toAbsolutePath().toString(), ctx.registries().credentialsFile());
     }
 
     @Test
     void aPowerOnResumesTheFetchWithTheRecordedCredentialsFile() throws Exception {
         startAndDieInFetching();
         UpdateContext ctx = rig.store().load().orElseThrow().context();
-        assertEquals(credentials.toAbsolutePath().toString(), ctx.registries.credentialsFile);
+        assertEquals(credentials.toAbsolutePath().toString(), ctx.registries().credentialsFile());
         String stored = JSON.writeValueAsString(ctx);
         assertFalse(stored.contains(PASSWORD) || stored.contains(Base64.getEncoder().encodeToString(
                 ("operator:" + PASSWORD).getBytes(StandardCharsets.UTF_8))), "no secret in the context: " + stored);
@@ -109,7 +109,7 @@ class RegistryOptionsOnResumeTest {
         assertEquals(Main.OK, boot.code(), boot.out() + boot.err());
         assertEquals("COMMITTED", rig.state(), rig.trace().toString());
         assertEquals(TestRig.V2, rig.runningVersion());
-        assertEquals(ref, rig.store().load().orElseThrow().context().source);
+        assertEquals(ref, rig.store().load().orElseThrow().context().source());
     }
 
     @Test
