@@ -5,16 +5,20 @@
 #                 resin-rootB (ext4, empty), resin-state (ext4), resin-data (ext4); raw, sparse
 #   images/       OCI layout with the OS images to update to (v2 a new version, v3 a broken engine,
 #                 v4 a kernel that does not boot; versions in lib.sh), made with ./hupd image create
-# Usage: tests/vm/build.sh [--grub-cfg FILE] [--no-images]
+# Root A is written as a device is flashed: v1's image (filesystem-image kind), its bytes as they are.
+# Usage: tests/vm/build.sh [--grub-cfg FILE] [--no-images] [--format ext4|tar]
+#   --format   the kind of the update images (default ext4: chunk deltas from the running root, streamed into
+#              the slot; tar: one gzip tar layer that the device turns into a filesystem with mke2fs -d)
 # The Debian root (mmdebstrap) and the kernel are cached in target/vm/cache/; the rest takes ~1 min.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
-grub_cfg="$REPO/bootloader/grub/grub.cfg" images=1
+grub_cfg="$REPO/bootloader/grub/grub.cfg" images=1 format=ext4
 while [ $# -gt 0 ]; do
   case "$1" in
     --grub-cfg) [ $# -ge 2 ] && [ -f "$2" ] || vm_die "--grub-cfg needs an existing file"; grub_cfg=$(realpath "$2"); shift 2 ;;
     --no-images) images=0; shift ;;
-    -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --format) [ $# -ge 2 ] && [[ "$2" =~ ^(ext4|tar)$ ]] || vm_die "--format takes ext4 or tar"; format=$2; shift 2 ;;
+    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) vm_die "unknown argument: $1 (see --help)" ;;
   esac
 done
@@ -32,9 +36,21 @@ make_root() {  # DIR VERSION: a fresh copy of the base root made into OS VERSION
   vm_make_os_root "$1" "$2" "$grub_cfg" "$deb"
 }
 
+# IMAGE VERSION ROOT FORMAT: hupd image create into the layout being built
+make_image() {
+  "$REPO/hupd" image create --rootfs "$3" --version "$2" --device-type "$VM_DEVICE_TYPE" --arch amd64 \
+    --format "$4" --output "oci:$1:$2" >/dev/null || vm_die "hupd image create $2 failed"
+}
+
 vm_log "root v1"
 work="$VM_OUT/work" && rm -rf "$work" && mkdir -p "$work"
 make_root "$work/root-$VM_V1" "$VM_V1"
+# The factory image: v1 in hupd's filesystem-image kind, unpacked to the bare ext4 image that is flashed to root A.
+make_image "$work/v1-layout" "$VM_V1" "$work/root-$VM_V1" ext4
+v1_layer=$(jq -r '.manifests[0].digest' "$work/v1-layout/index.json" | sed 's/^sha256://')
+v1_layer=$(jq -r '.layers[0].digest' "$work/v1-layout/blobs/sha256/$v1_layer" | sed 's/^sha256://')
+gunzip < "$work/v1-layout/blobs/sha256/$v1_layer" > "$work/rootA.ext4" || vm_die "unpacking v1's image failed"
+rm -rf "$work/v1-layout"
 
 vm_log "grub.iso"
 mkdir -p "$work/iso/boot/grub" && cp "$VM_DIR/grub-stub.cfg" "$work/iso/boot/grub/grub.cfg"
@@ -64,7 +80,9 @@ mkext4() {  # PART LABEL [SOURCE]
   mkfs.ext4 -q -F -L "$2" -E offset=$(( $(part_start "$1") * 512 )) ${3:+-d "$3"} "$disk" \
     $(( $(part_sectors "$1") / 2 ))k || vm_die "mkfs.ext4 of $2 failed"
 }
-mkext4 2 resin-rootA "$work/root-$VM_V1"
+[ $(( $(stat -c %s "$work/rootA.ext4") / 512 )) -le "$(part_sectors 2)" ] || vm_die "v1's image is larger than root A"
+dd if="$work/rootA.ext4" of="$disk" bs=1M seek=$(( $(part_start 2) * 512 )) oflag=seek_bytes conv=notrunc,sparse \
+  status=none || vm_die "writing v1's image to root A failed"
 mkext4 3 resin-rootB
 mkext4 4 resin-state
 mkext4 5 resin-data
@@ -82,8 +100,7 @@ if [ "$images" = 1 ]; then
       # the boot never reaches multi-user and only the bootloader's count can bring the old OS back.
       "$VM_V4") vm_make_initramfs_that_panics "$r" ;;
     esac
-    "$REPO/hupd" image create --rootfs "$r" --version "$v" --device-type "$VM_DEVICE_TYPE" --arch amd64 \
-      --output "oci:$VM_OUT/images.tmp:$v" >/dev/null || vm_die "hupd image create $v failed"
+    make_image "$VM_OUT/images.tmp" "$v" "$r" "$format"
     rm -rf "$r"
   done
   rm -rf "$VM_OUT/images" && mv "$VM_OUT/images.tmp" "$VM_OUT/images"
