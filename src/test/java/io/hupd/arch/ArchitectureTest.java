@@ -117,6 +117,30 @@ class ArchitectureTest {
     }
 
     /** Issue 13: a class over 400 lines does more than one job; split it by job rather than raise the limit. */
+    /**
+     * Issue 13: a step does its own job; what two steps share lives in a class of its own in steps/ (Sizes,
+     * OsVersion, SlotWriter, ...), never in one step for another to call.
+     */
+    @Test
+    void noStepCallsAnotherStep() {
+        DescribedPredicate<com.tngtech.archunit.core.domain.JavaClass> aStep = DescribedPredicate.describe(
+                "a step (a class of io.hupd.steps named *Step, other than the Step interface)",
+                c -> c.getPackageName().equals("io.hupd.steps") && c.getSimpleName().endsWith("Step")
+                        && !c.getSimpleName().equals("Step"));
+        for (var step : MAIN.that(aStep)) {
+            var others = step.getDirectDependenciesFromSelf().stream()
+                    .map(com.tngtech.archunit.core.domain.Dependency::getTargetClass)
+                    .map(c -> c.getBaseComponentType())
+                    .filter(aStep::test)
+                    .filter(c -> !c.equals(step) && !c.getName().startsWith(step.getName() + "$"))
+                    .map(com.tngtech.archunit.core.domain.JavaClass::getSimpleName)
+                    .distinct().toList();
+            org.junit.jupiter.api.Assertions.assertEquals(java.util.List.of(), others,
+                    step.getSimpleName() + " uses other steps");
+        }
+        org.junit.jupiter.api.Assertions.assertTrue(MAIN.that(aStep).size() > 10, "the rule found no steps");
+    }
+
     @Test
     void noMainClassOver400Lines() throws java.io.IOException {
         java.nio.file.Path main = java.nio.file.Path.of("src/main/java/io/hupd");
