@@ -159,26 +159,9 @@ public final class UpdateRunner {
      * What a step is given to tell its work and to record the progress it must not lose before it ends: a
      * recorded change is applied to the context and persisted at once, in the current state.
      */
-    private final class Recording implements StepLog {
-        private final StepLog log;
-
+    private final class Recording extends ForwardingLog {
         Recording(StepLog log) {
-            this.log = log;
-        }
-
-        @Override
-        public void info(String line) {
-            log.info(line);
-        }
-
-        @Override
-        public void warn(String line) {
-            log.warn(line);
-        }
-
-        @Override
-        public Progress progress() {
-            return log.progress();
+            super(log);
         }
 
         @Override
@@ -192,12 +175,11 @@ public final class UpdateRunner {
      * download that takes minutes must not make {@code hupd abort} wait for its end. Only for a fetch, whose
      * work leaves nothing half-done that a revert does not undo (the partial download stays for a retry).
      */
-    private static final class AbortWatch implements StepLog {
-        private final StepLog log;
+    private static final class AbortWatch extends ForwardingLog {
         private final Progress progress;
 
         AbortWatch(StepLog log, Path abortRequest) {
-            this.log = log;
+            super(log);
             Progress next = log.progress();
             this.progress = new Progress() {
                 private long done;
@@ -229,6 +211,20 @@ public final class UpdateRunner {
         }
 
         @Override
+        public Progress progress() {
+            return progress;
+        }
+    }
+
+    /** A step's log that passes everything to the one it wraps; the wrappers above change one thing each. */
+    private abstract static class ForwardingLog implements StepLog {
+        final StepLog log;
+
+        ForwardingLog(StepLog log) {
+            this.log = log;
+        }
+
+        @Override
         public void info(String line) {
             log.info(line);
         }
@@ -240,7 +236,7 @@ public final class UpdateRunner {
 
         @Override
         public Progress progress() {
-            return progress;
+            return log.progress();
         }
     }
 
