@@ -12,6 +12,12 @@ VM_OUT="${VM_OUT:-$REPO/target/vm}"
 # grub-editenv on grubenv); dbus lets systemctl and logind behave as on a device.
 VM_PACKAGES="systemd-sysv,udev,kmod,dbus,e2fsprogs,openjdk-17-jre-headless,procps,mtools,dosfstools,grub-common,fdisk"
 
+# What a device image leaves out, as embedded builds do (dpkg's path-exclude): documentation, manual pages and
+# translations are 66 MB that every OS image would carry and every update would write. The packages' copyright
+# files stay (a device ships the licences of what it runs).
+VM_PATH_EXCLUDES=('/usr/share/doc/*' '/usr/share/man/*' '/usr/share/locale/*' '/usr/share/info/*')
+VM_PATH_INCLUDES=('/usr/share/doc/*/copyright')
+
 vm_log() { printf 'vm: %s\n' "$*" >&2; }
 vm_die() { printf 'vm: %s\n' "$*" >&2; exit 1; }
 
@@ -28,12 +34,15 @@ vm_apt_source() {
 # The Debian root as a folder, made once per package list; never changed afterwards (each build copies it).
 vm_base_root() {
   local key root
-  key=$(printf '%s\n' "$VM_PACKAGES" | sha256sum | cut -c1-12)
+  key=$(printf '%s\n%s\n' "$VM_PACKAGES" "${VM_PATH_EXCLUDES[*]} ${VM_PATH_INCLUDES[*]}" | sha256sum | cut -c1-12)
   root="$VM_OUT/cache/bookworm-minbase-$key"
   if [ ! -x "$root/sbin/init" ]; then
     mkdir -p "$VM_OUT/cache" && rm -rf "$root.tmp"
     vm_log "mmdebstrap bookworm minbase (1-3 min, once) -> $root"
-    mmdebstrap --quiet --variant=minbase --include="$VM_PACKAGES" \
+    local excludes=() e
+    for e in "${VM_PATH_EXCLUDES[@]}"; do excludes+=(--dpkgopt="path-exclude=$e"); done
+    for e in "${VM_PATH_INCLUDES[@]}"; do excludes+=(--dpkgopt="path-include=$e"); done
+    mmdebstrap --quiet --variant=minbase --include="$VM_PACKAGES" "${excludes[@]}" \
       --customize-hook='rm -f "$1"/etc/hostname "$1"/etc/machine-id; : > "$1"/etc/machine-id' \
       --customize-hook='rm -rf "$1"/var/cache/apt/archives/*.deb "$1"/var/lib/apt/lists/*_Packages' \
       bookworm "$root.tmp" "$(vm_apt_source)" || vm_die "mmdebstrap failed"
