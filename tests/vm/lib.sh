@@ -42,7 +42,9 @@ vm_base_root() {
     local excludes=() e
     for e in "${VM_PATH_EXCLUDES[@]}"; do excludes+=(--dpkgopt="path-exclude=$e"); done
     for e in "${VM_PATH_INCLUDES[@]}"; do excludes+=(--dpkgopt="path-include=$e"); done
+    # openjdk's postinst links its manual pages with update-alternatives, which fails when man1 is missing
     mmdebstrap --quiet --variant=minbase --include="$VM_PACKAGES" "${excludes[@]}" \
+      --essential-hook='mkdir -p "$1"/usr/share/man/man1' \
       --customize-hook='rm -f "$1"/etc/hostname "$1"/etc/machine-id; : > "$1"/etc/machine-id' \
       --customize-hook='rm -rf "$1"/var/cache/apt/archives/*.deb "$1"/var/lib/apt/lists/*_Packages' \
       bookworm "$root.tmp" "$(vm_apt_source)" || vm_die "mmdebstrap failed"
