@@ -18,7 +18,7 @@ while [ $# -gt 0 ]; do
     --grub-cfg) [ $# -ge 2 ] && [ -f "$2" ] || vm_die "--grub-cfg needs an existing file"; grub_cfg=$(realpath "$2"); shift 2 ;;
     --no-images) images=0; shift ;;
     --format) [ $# -ge 2 ] && [[ "$2" =~ ^(ext4|tar)$ ]] || vm_die "--format takes ext4 or tar"; format=$2; shift 2 ;;
-    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) vm_die "unknown argument: $1 (see --help)" ;;
   esac
 done
