@@ -184,6 +184,9 @@ vm_make_initramfs_that_panics() {
 VM_RUN="${VM_RUN:-$VM_OUT/run}"
 VM_SMP="${VM_SMP:-1}"
 VM_MEM="${VM_MEM:-1024}"
+# QEMU's default model. With -cpu max (AVX2 and the rest emulated, which the JVM then uses) an update was slower:
+# when a qemu64 VM's update asked for its reboot, a max VM started 5 s after it had only begun to write the root.
+VM_CPU="${VM_CPU:-qemu64}"
 
 vm_new_run() {  # fresh disk copy and share
   rm -rf "$VM_RUN" && mkdir -p "$VM_RUN/share/inbox" "$VM_RUN/share/outbox"
@@ -196,7 +199,7 @@ vm_new_run() {  # fresh disk copy and share
 # QEMU's arguments. The disk: cache=writeback, QEMU's default, so the guest sees a disk with a volatile write
 # cache and sends flushes as it would to a real disk (docs/vm.md: what a killed QEMU loses and what it keeps).
 vm_qemu_args() {
-  echo -machine pc -accel tcg -smp "$VM_SMP" -m "$VM_MEM" -nic none -no-user-config \
+  echo -machine pc -accel tcg -cpu "$VM_CPU" -smp "$VM_SMP" -m "$VM_MEM" -nic none -no-user-config \
     -cdrom "$VM_OUT/grub.iso" -boot d \
     -drive "file=$VM_RUN/disk.img,format=raw,if=virtio,cache=writeback" \
     -virtfs "local,path=$VM_RUN/share,mount_tag=hostshare,security_model=none,id=hostshare" \
@@ -232,10 +235,13 @@ vm_wait_ready() {
 }
 
 # Runs a shell script (its text as arguments, or stdin) inside the VM as root; prints its output, returns its code.
-vm_seq=0
+# The command's id is the clock in nanoseconds and the caller's process: a counter would not do, as most calls run
+# in a $(...) subshell whose increment the parent never sees, so the next call would reuse the id and read the
+# answer an earlier command left in the outbox.
 vm_exec() {
   local timeout=${VM_EXEC_TIMEOUT:-600} id t0
-  vm_seq=$((vm_seq + 1)); id=$(printf 'c%03d-%s' "$vm_seq" "$$")
+  id=$(printf 'c%s-%s' "$(date +%s%N)" "$BASHPID")
+  [ ! -e "$VM_RUN/share/outbox/$id.rc" ] || { vm_log "command id $id is taken"; return 125; }
   if [ $# -gt 0 ]; then printf '%s\n' "$*"; else cat; fi > "$VM_RUN/share/inbox/.$id.tmp"
   mv "$VM_RUN/share/inbox/.$id.tmp" "$VM_RUN/share/inbox/$id.sh"
   t0=$(date +%s)
