@@ -188,10 +188,11 @@ VM_MEM="${VM_MEM:-1024}"
 # when a qemu64 VM's update asked for its reboot, a max VM started 5 s after it had only begun to write the root.
 VM_CPU="${VM_CPU:-qemu64}"
 
-vm_new_run() {  # fresh disk copy and share
+vm_new_run() {  # [DISK]: fresh share and a copy of DISK (default: the disk as built)
+  local disk=${1:-$VM_OUT/disk.img}
   rm -rf "$VM_RUN" && mkdir -p "$VM_RUN/share/inbox" "$VM_RUN/share/outbox"
-  [ -f "$VM_OUT/disk.img" ] || vm_die "no $VM_OUT/disk.img: run tests/vm/build.sh first"
-  cp --sparse=always "$VM_OUT/disk.img" "$VM_RUN/disk.img"
+  [ -f "$disk" ] || vm_die "no $disk: run tests/vm/build.sh first"
+  cp --sparse=always "$disk" "$VM_RUN/disk.img"
   mkdir -p "$VM_OUT/images"
   : > "$VM_RUN/console.log"
 }

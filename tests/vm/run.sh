@@ -6,7 +6,7 @@
 #   2 v3 (engine fails its health check) -> rollback-health, ends on v2, says why
 #   3 v4 (its initramfs panics) -> GRUB falls back after the limit -> rollback-altboot, ends on v2, says why
 #   5 a clean `systemctl reboot` during the trial is not a failed boot
-#   4 power cuts (SIGKILL of QEMU) while writing the new root, at the commit point's reboot, in the trial boot:
+#   4 power cuts (SIGKILL of QEMU) while writing the new root, as GRUB starts the trial, in the trial boot:
 #     every power-on ends on v1 or v2, and a retry reaches v2
 # Usage: tests/vm/run.sh [--no-build] [--broken-fallback] [SCENARIO...]   (default: 1 2 3 5 4)
 #   --no-build          use target/vm/disk.img and images/ as they are (else tests/vm/build.sh runs first)
@@ -15,7 +15,9 @@
 #                       it starts from v1 rather than from scenario 1's v2
 #   --reuse-run         scenarios 1-3 go on with the disk of the last run (target/vm/run) as it was left,
 #                       instead of a fresh copy (implies --no-build)
-# Scenarios 1-3 share one disk (2 and 3 start from 1's v2); 5 and 4 each start from a fresh copy of v1.
+# Scenarios 1-3 share one disk (2 and 3 start from 1's v2). 5 and 4 start from copies of one disk made once per
+# run: v1 with the update to v2 staged (`hupd update --no-reboot`) and powered off, so that each power-on of a copy
+# is a trial boot without a whole update before it; 4's cut while the root is written starts from a fresh v1.
 # Exits 1 when any scenario fails. Boot times (kernel start to multi-user) are printed at the end.
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -127,7 +129,7 @@ assert_on() {  # VERSION PARTITION: the VM runs VERSION from root PARTITION, set
 scenario_1() {
   start 1 "update $VM_V1 -> $VM_V2, real reboot, committed; the next boot stays on $VM_V2"
   start_update "$VM_V2"
-  wait_boot "$VM_V2" 900 || failed="no boot of $VM_V2"
+  wait_boot "$VM_V2" 900 || { failed="no boot of $VM_V2"; vm_power_cut; }
   check "hupd update ran to its reboot" grep -q REBOOTING "$(update_log "$VM_V2")"
   assert_on "$VM_V2" 3
   check "hupd status: last result committed" has "$(field lastResult)" "commit"
@@ -141,7 +143,7 @@ scenario_1() {
 scenario_2() {
   start 2 "$VM_V3 (its engine fails the health check) -> rollback-health, back on $VM_V2"
   start_update "$VM_V3"
-  wait_boot "$VM_V2" 900 || failed="no boot of $VM_V2 after the trial of $VM_V3"
+  wait_boot "$VM_V2" 900 || { failed="no boot of $VM_V2 after the trial of $VM_V3"; vm_power_cut; }
   check "the trial booted $VM_V3" grep -q "root=2 bootcount=1 upgrade_available=1" "$VM_RUN/console.log"
   assert_on "$VM_V2" 3
   check "hupd status: last result rollback-health" has "$(field lastResult)" "health"
@@ -165,10 +167,11 @@ scenario_3() {
       || failed="could not put the broken grub.cfg on the boot partition"
     say "  --broken-fallback: the boot partition's grub.cfg never falls back"
     expect_boot; vm_exec '(sleep 1; systemctl reboot) > /dev/null 2>&1 &' >/dev/null
-    wait_boot "" 300 || failed="${failed:+$failed; }no boot after the trial of $VM_V4 (GRUB never fell back)"
+    # a VM that never comes up answers no command: power it off so that the checks below fail at once
+    wait_boot "" 300 || { failed="${failed:+$failed; }no boot after the trial of $VM_V4 (GRUB never fell back)"; vm_power_cut; }
   else
     start_update "$VM_V4"
-    wait_boot "$VM_V2" 900 || failed="no boot of $VM_V2 after the trial of $VM_V4"
+    wait_boot "$VM_V2" 900 || { failed="no boot of $VM_V2 after the trial of $VM_V4"; vm_power_cut; }
   fi
   check "the trial's kernel did not boot" test "$(grep -c "does not boot" "$VM_RUN/console.log")" -gt "$panics_before"
   check "GRUB fell back: bootcount 2 booted root 3" grep -q "root=3 bootcount=2 upgrade_available=1" "$VM_RUN/console.log"
@@ -179,15 +182,41 @@ scenario_3() {
   finish 3 "rollback-altboot by the real GRUB, on $VM_V2, reason given"
 }
 
+# The disk scenarios 5 and 4 start their trial boots from: a fresh v1 that ran `hupd update --no-reboot` to v2 (its
+# REBOOTING state, the same as an update that asks for its reboot, less the request) and was then powered off
+# cleanly. Made once per run of this script (next to the run folder); a copy of it powered on is a trial boot.
+staged_disk="$VM_RUN.staged.img"
+rm -f "$staged_disk"
+stage_trial() {
+  [ -f "$staged_disk" ] && return 0
+  say "  staging the update to $VM_V2 on a fresh $VM_V1 (the disk the trial boots start from)"
+  vm_new_run && power_on "$VM_V1" 600 || { check "a fresh $VM_V1 boots to stage the update" false; return 1; }
+  : > "$(update_log "$VM_V2")"
+  if ! VM_EXEC_TIMEOUT=900 vm_exec "hupd update --target-version $VM_V2 --image oci:/mnt/images:$VM_V2 --no-reboot \
+      >> /mnt/host/outbox/update-$VM_V2.log 2>&1" >/dev/null; then
+    check "hupd update --no-reboot to $VM_V2 stages it" false; vm_power_cut; return 1
+  fi
+  vm_exec '(sleep 1; systemctl poweroff) > /dev/null 2>&1 &' >/dev/null
+  vm_wait_off 300 || { check "the staged $VM_V1 powers off" false; vm_power_cut; return 1; }
+  cp --sparse=always "$VM_RUN/disk.img" "$staged_disk.tmp" && mv "$staged_disk.tmp" "$staged_disk"
+}
+# Powers on a copy of the staged disk in a fresh run folder: GRUB starts the trial of v2. With "hold", its trial
+# boot is held (the hold goes in the new run folder's share, and only after the staging, whose boot it would hold).
+power_on_staged() {  # [hold]
+  stage_trial || return 1
+  vm_new_run "$staged_disk" || return 1
+  [ "${1:-}" = hold ] && hold_trial
+  echo "$VM_V1" > "$VM_RUN/booted"
+  trial_before=0
+  expect_boot; vm_power_on
+}
+
 scenario_5() {
   start 5 "a clean systemctl reboot during the trial is not a failed boot"
-  vm_new_run && power_on "$VM_V1" 600 || { failed="fresh $VM_V1 did not boot"; finish 5 "clean reboot in the trial"; return; }
-  hold_trial
-  trial_before=$(new_lines "$VM_RUN/console.log" "$trial_grub")
-  start_update "$VM_V2"
+  power_on_staged hold || { finish 5 "clean reboot in the trial"; return; }
   local n tries
-  # the first trial boot: after GRUB's line, so that the question below goes to the trial, not to v1
-  wait_more "$VM_RUN/console.log" "$trial_grub" "$trial_before" 900 || failed="GRUB did not start the trial"
+  # the first trial boot: after GRUB's line, so that the question below goes to the trial
+  wait_more "$VM_RUN/console.log" "$trial_grub" 0 900 || failed="GRUB did not start the trial"
   for n in 1 2; do
     # The trial boot is held before hupd boot decides: the inbox answers, multi-user (and VM-READY) waits.
     VM_EXEC_TIMEOUT=900 vm_exec 'until systemctl -q is-active vm-inbox; do sleep 1; done
@@ -212,7 +241,7 @@ scenario_5() {
     fi
   done
   expect_boot; release_trial
-  wait_boot "$VM_V2" 600 || failed="${failed:+$failed; }no settled boot of $VM_V2"
+  wait_boot "$VM_V2" 600 || { failed="${failed:+$failed; }no settled boot of $VM_V2"; vm_power_cut; }
   assert_on "$VM_V2" 3
   check "hupd status: last result committed" has "$(field lastResult)" "commit"
   finish 5 "a clean reboot in the trial is not counted; the update commits"
@@ -236,26 +265,28 @@ moment_trial_held() {
   VM_EXEC_TIMEOUT=600 vm_exec 'until [ "$(systemctl show -P ActiveState hupd-boot)" = activating ]; do sleep 1; done' >/dev/null
 }
 
-# One power cut at a moment of an update from v1 (which it starts), then a power-on that must end on v1 or v2,
-# whatever hupd boot then resumes, reverts or rolls back; it may reboot on its own (a resumed update's trial).
-cut_at() {  # MOMENT DESCRIPTION
-  local v t0
-  # Each cut starts from a fresh v1 disk: the power-on after a cut may well finish the update (hupd resumes it),
-  # and the next moment needs an update from v1 again.
-  if [ "$(booted)" != "$VM_V1" ] || ! vm_running; then
-    vm_running && vm_power_cut
-    vm_new_run && power_on "$VM_V1" 600 || { check "a fresh $VM_V1 boots before the cut ($2)" false; return 1; }
-  fi
-  [ "${3:-}" = hold ] && hold_trial
+# How a cut's run begins: an update from a fresh v1 (the cut while the root is written), or a copy of the staged
+# disk powered on (the cuts in the trial).
+begin_update() {
+  vm_running && vm_power_cut
+  vm_new_run && power_on "$VM_V1" 600 || return 1
   trial_before=$(new_lines "$VM_RUN/console.log" "$trial_grub")
   start_update "$VM_V2"
-  if ! "$1"; then check "reached the moment: $2" false; return 1; fi
+}
+begin_trial() { vm_running && vm_power_cut; power_on_staged "$@"; }
+
+# One power cut: BEGIN starts the run, MOMENT returns once the moment is reached; then a power-on that must end on
+# v1 or v2, whatever hupd boot resumes, reverts or rolls back (it may reboot on its own: a resumed update's trial).
+cut_at() {  # BEGIN MOMENT DESCRIPTION [hold]
+  local v t0
+  if ! "$1" "${4:-}"; then release_trial; check "the run before the cut ($3) begins" false; return 1; fi
+  if ! "$2"; then release_trial; check "reached the moment: $3" false; return 1; fi
   vm_power_cut
   release_trial
-  say "  power cut: $2"
+  say "  power cut: $3"
   cuts=$((cuts + 1))
   vm_power_on
-  wait_boot "" 900 || { check "a power-on after the cut ($2) reaches multi-user" false; return 1; }
+  wait_boot "" 900 || { check "a power-on after the cut ($3) reaches multi-user" false; return 1; }
   t0=$(date +%s)
   while [ $(( $(date +%s) - t0 )) -lt 900 ]; do
     if [ "$(vm_ready_count)" -gt "$vm_ready_before" ]; then wait_boot "" 600 || break; fi
@@ -263,24 +294,25 @@ cut_at() {  # MOMENT DESCRIPTION
     sleep 5
   done
   v=$(booted)
-  endings+=("$2: $v $(field state)")
-  check "after the cut ($2): on $VM_V1 or $VM_V2 (on $v, hupd $(field state), last $(field lastResult))" \
+  endings+=("$3: $v $(field state)")
+  check "after the cut ($3): on $VM_V1 or $VM_V2 (on $v, hupd $(field state), last $(field lastResult))" \
     bash -c "[ '$v' = '$VM_V1' ] || [ '$v' = '$VM_V2' ]"
-  check "after the cut ($2): hupd status agrees ($(field runningVersion))" is "$(field runningVersion)" "$v"
+  check "after the cut ($3): hupd status agrees ($(field runningVersion))" is "$(field runningVersion)" "$v"
 }
 
 scenario_4() {
   start 4 "power cuts during an update and its trial: every power-on ends on $VM_V1 or $VM_V2; a retry reaches $VM_V2"
   cuts=0 endings=()
-  vm_new_run && power_on "$VM_V1" 600 || { failed="fresh $VM_V1 did not boot"; finish 4 "power cuts"; return; }
-  cut_at moment_writing "while hupd writes the new root"
-  cut_at moment_trial_kernel "as GRUB starts the trial (bootcount=1 saved)"
+  cut_at begin_update moment_writing "while hupd writes the new root"
+  cut_at begin_trial moment_trial_kernel "as GRUB starts the trial (bootcount=1 saved)"
   # The last cut lands in the trial boot itself, while hupd boot is held before its health checks.
-  cut_at moment_trial_held "in the trial boot, before hupd boot's checks" hold
-  if [ "$(booted)" != "$VM_V2" ]; then
+  cut_at begin_trial moment_trial_held "in the trial boot, before hupd boot's checks" hold
+  if ! vm_running; then
+    check "the VM runs after the last cut's power-on" false
+  elif [ "$(booted)" != "$VM_V2" ]; then
     say "  retry: update to $VM_V2"
     start_update "$VM_V2"
-    wait_boot "$VM_V2" 900 || failed="${failed:+$failed; }the retry did not boot $VM_V2"
+    wait_boot "$VM_V2" 900 || { failed="${failed:+$failed; }the retry did not boot $VM_V2"; vm_power_cut; }
   fi
   assert_on "$VM_V2" 3
   for e in "${endings[@]}"; do say "  ended after the cut $e"; done
