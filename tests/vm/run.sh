@@ -207,7 +207,6 @@ power_on_staged() {  # [hold]
   vm_new_run "$staged_disk" || return 1
   [ "${1:-}" = hold ] && hold_trial
   echo "$VM_V1" > "$VM_RUN/booted"
-  trial_before=0
   expect_boot; vm_power_on
 }
 
@@ -257,11 +256,12 @@ wait_more() {  # FILE REGEX COUNT TIMEOUT: until FILE has more than COUNT lines 
     sleep 0.5
   done
 }
+# GRUB's line as it starts the trial of root B; a trial starts from a fresh run folder, so its console has no other
 trial_grub='root=3 bootcount=1 upgrade_available=1'
 moment_writing() { wait_more "$(update_log "$VM_V2")" '\[WRITING_ROOTFS\]' 0 900; }
-moment_trial_kernel() { wait_more "$VM_RUN/console.log" "$trial_grub" "$trial_before" 900; }
+moment_trial_kernel() { wait_more "$VM_RUN/console.log" "$trial_grub" 0 900; }
 moment_trial_held() {
-  wait_more "$VM_RUN/console.log" "$trial_grub" "$trial_before" 900 || return 1
+  wait_more "$VM_RUN/console.log" "$trial_grub" 0 900 || return 1
   VM_EXEC_TIMEOUT=600 vm_exec 'until [ "$(systemctl show -P ActiveState hupd-boot)" = activating ]; do sleep 1; done' >/dev/null
 }
 
@@ -270,7 +270,6 @@ moment_trial_held() {
 begin_update() {
   vm_running && vm_power_cut
   vm_new_run && power_on "$VM_V1" 600 || return 1
-  trial_before=$(new_lines "$VM_RUN/console.log" "$trial_grub")
   start_update "$VM_V2"
 }
 begin_trial() { vm_running && vm_power_cut; power_on_staged "$@"; }
